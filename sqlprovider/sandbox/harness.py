@@ -1,0 +1,143 @@
+"""`Sandbox`: the public handle that builds an account and serves it on a background thread.
+
+It ties together the seeded `Account`, the `RateLimiter`, the `Faults` and the HTTP server, and
+gives tests what they need: `url`, `token`, `account`, the received `requests`, and a way to swap
+faults while serving. Imports nothing from sqlprovider.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from types import TracebackType
+
+from .data import Account
+from .faults import Faults
+from .ratelimit import RateLimiter
+from .server import SandboxHTTPServer
+from .service import RequestRecord, Service
+
+
+class Sandbox:
+    """A local emulator of the DigitalOcean API v2 backups endpoints.
+
+    Example:
+        with Sandbox(seed=1, droplets=50) as sb:
+            requests.get(f"{sb.url}/v2/droplets", headers={"Authorization": f"Bearer {sb.token}"})
+    """
+
+    def __init__(
+        self,
+        seed: int = 1,
+        droplets: int = 20,
+        clusters: int = 6,
+        token: str | None = None,
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        per_minute: int = 250,
+        per_hour: int = 5000,
+        minute_seconds: float = 60.0,
+        faults: Faults | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        now: int | None = None,
+    ) -> None:
+        """Build the account (the server starts with `start()` or `with`).
+
+        Args:
+            seed: Seed of the account data (same seed and sizes, same data).
+            droplets: Number of droplets (about 10% GPU).
+            clusters: Number of database clusters.
+            token: Bearer token to accept; default `sandbox-` and 32 random hex digits.
+            latency_ms: Fixed delay added to every request.
+            jitter_ms: Extra random delay, uniform in 0..jitter_ms (seeded).
+            per_minute: Burst limit per token per "minute".
+            per_hour: Limit per token per "hour" (60 minutes).
+            minute_seconds: Length of a "minute" in seconds (shrink it in tests).
+            faults: Fault injection settings; none by default.
+            host: Interface to bind.
+            port: Port to bind; 0 picks a free one.
+            now: The account's clock in epoch seconds (default: a fixed instant).
+        """
+        self.account = Account(seed=seed, droplets=droplets, clusters=clusters, now=now)
+        self.token = token or f"sandbox-{secrets.token_hex(16)}"
+        self.seed = seed
+        self._address = (host, port)
+        self._service = Service(
+            self.account,
+            self.token,
+            RateLimiter(per_minute, per_hour, minute_seconds),
+            faults,
+            latency_ms,
+            jitter_ms,
+            seed,
+        )
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL without a trailing slash, e.g. `http://127.0.0.1:54321`."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running; call start() or use it in a with block")
+        return f"http://{self._address[0]}:{self._server.server_port}"
+
+    @property
+    def faults(self) -> Faults:
+        """The fault settings in force; assign a new `Faults` (or None) to change them."""
+        return self._service.faults
+
+    @faults.setter
+    def faults(self, faults: Faults | None) -> None:
+        self._service.faults = faults
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A snapshot of the requests received so far (method, path, query, status, fault)."""
+        return self._service.requests()
+
+    def clear_requests(self) -> None:
+        """Forget the requests received so far."""
+        self._service.clear_requests()
+
+    def start(self) -> Sandbox:
+        """Bind the socket and serve on a daemon thread; return self."""
+        if self._server is None:
+            self._server = SandboxHTTPServer(self._address, self._service)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="sqlprovider-sandbox",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        server, thread = self._server, self._thread
+        self._server, self._thread = None, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Sandbox:
+        """Start serving."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop serving."""
+        self.stop()
+
+    def __repr__(self) -> str:
+        """Describe the sandbox without its token."""
+        where = self.url if self._server is not None else "stopped"
+        droplets = len(self.account.droplet_ids())
+        return f"Sandbox({where}, seed={self.seed}, droplets={droplets})"

@@ -1,0 +1,104 @@
+"""The HTTP side of the sandbox: a threaded HTTP/1.1 server and its request handler.
+
+The handler reads a request, asks `Service` for the outcome and writes it, carrying out body
+faults (`reset`, `truncate`, `slow`) at the socket level. Connections are kept alive, Nagle is
+off, nothing is logged per request. Imports nothing from sqlprovider.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .service import Outcome, Service
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    """A threaded server (one daemon thread per connection) bound to one `Service`."""
+
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], service: Service) -> None:
+        """Bind `address` and serve `service`."""
+        self.service = service
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet about clients that went away; report anything else."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "sqlprovider-sandbox"
+    server: SandboxHTTPServer
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+        """Log nothing: a per-request line on stderr would slow the server and flood tests."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self._serve()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._serve()
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._serve()
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._serve()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._serve()
+
+    def _serve(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        body = self.rfile.read(length) if length > 0 else b""
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        out = self.server.service.respond(
+            self.command, self.path, self.headers.get("Authorization"), body, f"http://{host}"
+        )
+        try:
+            self._write(out)
+        except OSError:
+            self.close_connection = True
+
+    def _write(self, out: Outcome) -> None:
+        body = out.body
+        if out.fault == "truncate":
+            # A short body whose Content-Length matches what is sent: well-framed, invalid JSON.
+            body = body[: max(1, len(body) // 2)]
+        self.send_response(out.status)
+        for name, value in out.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if out.fault == "reset":
+            # Promise the full length, send half, then drop the connection with a TCP reset.
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        if out.fault == "slow":
+            self.wfile.flush()
+            time.sleep(out.slow_seconds)
+        self.wfile.write(body)

@@ -1,0 +1,165 @@
+"""The request pipeline of the sandbox: latency, rate limits, faults, auth, then the API.
+
+`Service.respond` turns one raw request into an `Outcome` (status, headers, encoded body and the
+body fault, if any, that the HTTP layer must carry out). It also keeps the log of received
+requests that tests read. It knows nothing about sockets. Imports nothing from sqlprovider.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from .api import Api, Reply, error
+from .data import Account
+from .faults import BODY_KINDS, STATUS_KINDS, FaultInjector, Faults
+from .ratelimit import RateLimiter
+
+_INJECTED: dict[int, tuple[str, str]] = {
+    401: ("unauthorized", "Unable to authenticate you."),
+    429: ("too_many_requests", "API rate limit exceeded."),
+    500: ("server_error", "Unexpected server-side error"),
+    502: ("bad_gateway", "Bad gateway."),
+    503: ("service_unavailable", "The service is temporarily unavailable."),
+    504: ("gateway_timeout", "The upstream server did not answer in time."),
+}
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One received request, as tests see it (never its headers or token)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    fault: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to send: status, headers, body, and a body fault (`reset`, `truncate`, `slow`)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fault: str | None = None
+    slow_seconds: float = 0.0
+
+
+class Service:
+    """Answers raw requests for one account and one token (thread-safe)."""
+
+    def __init__(
+        self,
+        account: Account,
+        token: str,
+        limiter: RateLimiter,
+        faults: Faults | None = None,
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        """Wire the pipeline; `seed` drives the latency jitter."""
+        if latency_ms < 0 or jitter_ms < 0:
+            raise ValueError("latency_ms and jitter_ms must be >= 0")
+        self.api = Api(account)
+        self.token = token
+        self.limiter = limiter
+        self.latency_ms = latency_ms
+        self.jitter_ms = jitter_ms
+        self._jitter_rng = random.Random(f"jitter:{seed}")
+        self._lock = threading.Lock()
+        self._injector = FaultInjector(faults or Faults())
+        self._log: list[RequestRecord] = []
+
+    @property
+    def faults(self) -> Faults:
+        """The fault settings in force."""
+        return self._injector.faults
+
+    @faults.setter
+    def faults(self, faults: Faults | None) -> None:
+        # A new injector restarts request numbering, so a schedule counts from its installation.
+        self._injector = FaultInjector(faults or Faults())
+
+    def requests(self) -> list[RequestRecord]:
+        """Return a snapshot of the requests received so far."""
+        with self._lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        """Forget the requests received so far."""
+        with self._lock:
+            self._log.clear()
+
+    def respond(
+        self, method: str, target: str, authorization: str | None, body: bytes, base_url: str
+    ) -> Outcome:
+        """Answer one request.
+
+        Args:
+            method: HTTP method.
+            target: Request target, path plus query string.
+            authorization: The `Authorization` header, if any.
+            body: Request body.
+            base_url: `http://host:port` from the Host header.
+        """
+        parts = urlsplit(target)
+        path = parts.path
+        query: dict[str, str] = {}
+        for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            query.setdefault(name, value)
+        injector = self._injector
+        fault = injector.decide(path)
+        self._sleep()
+        token = _bearer(authorization)
+        verdict = self.limiter.check(token)
+        extra = verdict.headers()
+        if not verdict.allowed:
+            reply = error(429, *_INJECTED[429])
+        elif fault in STATUS_KINDS:
+            status = STATUS_KINDS[fault]
+            reply = error(status, *_INJECTED[status])
+            if fault == "429":
+                extra["retry-after"] = str(injector.faults.retry_after)
+        elif token != self.token:
+            reply = error(401, *_INJECTED[401])
+        else:
+            if fault == "mutate":
+                self.api.account.mutate()
+            reply = self._route(method, path, query, body, base_url)
+        payload = json.dumps(reply.body, separators=(",", ":")).encode()
+        out_headers = {"Content-Type": "application/json", **extra}
+        out_headers.update(reply.headers)
+        with self._lock:
+            self._log.append(RequestRecord(method, path, query, reply.status, fault))
+        body_fault = fault if fault in BODY_KINDS else None
+        return Outcome(reply.status, out_headers, payload, body_fault, injector.faults.slow_seconds)
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], body: bytes, base_url: str
+    ) -> Reply:
+        try:
+            return self.api.handle(method, path, query, body, base_url)
+        except Exception:  # a sandbox bug must still answer like the API would
+            return error(500, *_INJECTED[500])
+
+    def _sleep(self) -> None:
+        if not self.latency_ms and not self.jitter_ms:
+            return
+        with self._lock:
+            jitter = self._jitter_rng.uniform(0, self.jitter_ms) if self.jitter_ms else 0.0
+        time.sleep((self.latency_ms + jitter) / 1000)
+
+
+def _bearer(header: str | None) -> str:
+    """Return the token of an `Authorization: Bearer <token>` header, or ''."""
+    if not header:
+        return ""
+    scheme, _, value = header.strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
