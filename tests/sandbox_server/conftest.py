@@ -19,8 +19,11 @@ SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    """A sandbox shared by the tests of one module (seed 7, 45 droplets, 8 clusters)."""
-    with Sandbox(seed=7, droplets=45, clusters=8) as sb:
+    """A sandbox shared by the tests of one module (seed 7, 45 droplets, 8 clusters).
+
+    Its limits are raised so that the number of tests in a module never trips the burst limit.
+    """
+    with Sandbox(seed=7, droplets=45, clusters=8, per_minute=100_000, per_hour=10**6) as sb:
         yield sb
 
 
