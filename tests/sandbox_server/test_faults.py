@@ -1,0 +1,164 @@
+"""Fault injection as a plain HTTP client sees it: each kind, schedules, rates, path filters."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from sqlprovider.sandbox import Faults, Sandbox
+
+from .conftest import make_session
+
+
+def _get(sb: Sandbox, path: str = "/v2/droplets", **kwargs: float) -> requests.Response:
+    return make_session(sb).get(sb.url + path, timeout=kwargs.get("timeout", 10))
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "error_id"),
+    [
+        ("500", 500, "server_error"),
+        ("502", 502, "bad_gateway"),
+        ("503", 503, "service_unavailable"),
+        ("504", 504, "gateway_timeout"),
+        ("401", 401, "unauthorized"),
+    ],
+)
+def test_status_faults(fresh: Sandbox, kind: str, status: int, error_id: str) -> None:
+    fresh.faults = Faults(schedule={1: kind})
+    resp = _get(fresh)
+    assert resp.status_code == status
+    assert resp.json()["id"] == error_id
+    assert "ratelimit-remaining" in resp.headers
+    assert _get(fresh).status_code == 200
+
+
+def test_429_with_and_without_retry_after(fresh: Sandbox) -> None:
+    fresh.faults = Faults(schedule={1: "429", 2: "429-no-retry-after"}, retry_after=3)
+    first, second = _get(fresh), _get(fresh)
+    assert (first.status_code, second.status_code) == (429, 429)
+    assert first.headers["retry-after"] == "3"
+    assert "retry-after" not in second.headers
+    assert second.json()["id"] == "too_many_requests"
+
+
+def test_reset_drops_the_connection_mid_body(fresh: Sandbox) -> None:
+    fresh.faults = Faults(schedule={1: "reset"})
+    # requests reports a body cut short as ChunkedEncodingError, a reset socket as ConnectionError.
+    dropped = (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
+    with pytest.raises(dropped):
+        _get(fresh)
+    assert _get(fresh).status_code == 200
+
+
+def test_reset_sends_headers_with_full_length_then_part_of_the_body(fresh: Sandbox) -> None:
+    fresh.faults = Faults(schedule={1: "reset"})
+    parts = urlsplit(fresh.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn.request("GET", "/v2/droplets", headers={"Authorization": f"Bearer {fresh.token}"})
+    resp = conn.getresponse()
+    assert resp.status == 200
+    promised = int(resp.getheader("Content-Length"))
+    with pytest.raises((http.client.IncompleteRead, ConnectionError)) as info:
+        resp.read()
+    if isinstance(info.value, http.client.IncompleteRead):
+        assert 0 < len(info.value.partial) < promised
+    conn.close()
+
+
+def test_truncate_gives_invalid_json_with_matching_length(fresh: Sandbox) -> None:
+    fresh.faults = Faults(schedule={1: "truncate"})
+    resp = _get(fresh)
+    assert resp.status_code == 200
+    assert int(resp.headers["Content-Length"]) == len(resp.content)
+    with pytest.raises(ValueError):
+        json.loads(resp.content)
+
+
+def test_slow_times_out_a_short_client_timeout(fresh: Sandbox) -> None:
+    fresh.faults = Faults(schedule={1: "slow"}, slow_seconds=1.0)
+    started = time.monotonic()
+    with pytest.raises(requests.exceptions.RequestException):
+        _get(fresh, timeout=0.3)
+    assert time.monotonic() - started < 1.0
+    fresh.faults = Faults(schedule={1: "slow"}, slow_seconds=0.3)
+    assert _get(fresh, timeout=5).status_code == 200
+
+
+def test_mutate_changes_total_between_pages(fresh: Sandbox) -> None:
+    before = _get(fresh, "/v2/droplets/backups/policies?per_page=5").json()["meta"]["total"]
+    fresh.faults = Faults(schedule={1: "mutate", 2: "mutate", 3: "mutate"})
+    totals = [
+        _get(fresh, f"/v2/droplets/backups/policies?per_page=5&page={p}").json()["meta"]["total"]
+        for p in (2, 3, 4)
+    ]
+    assert all(abs(t - prev) == 1 for prev, t in zip([before, *totals], totals))
+    assert len(fresh.account.droplet_ids()) == totals[-1]
+
+
+def test_schedule_is_deterministic_by_request_number(fresh: Sandbox) -> None:
+    def run() -> list[int]:
+        fresh.faults = Faults(schedule={2: "502", 4: "500"})
+        return [_get(fresh).status_code for _ in range(5)]
+
+    assert run() == [200, 502, 200, 500, 200]
+    assert run() == [200, 502, 200, 500, 200]  # installing faults restarts the numbering
+
+
+def test_rate_draws_are_repeatable_by_seed(fresh: Sandbox) -> None:
+    def run(seed: int) -> list[int]:
+        fresh.faults = Faults(rate=0.5, kinds=("500", "503"), seed=seed)
+        return [_get(fresh).status_code for _ in range(16)]
+
+    first = run(4)
+    assert first == run(4)
+    assert {500, 503, 200} == set(first)
+    assert first != run(5)
+
+
+def test_path_pattern_limits_faults(fresh: Sandbox) -> None:
+    fresh.faults = Faults(rate=1.0, kinds=("500",), path_pattern=r"/backups/policies$")
+    assert _get(fresh).status_code == 200
+    assert _get(fresh, "/v2/droplets/backups/policies").status_code == 500
+
+
+def test_requests_log_records_faults(fresh: Sandbox) -> None:
+    fresh.clear_requests()
+    fresh.faults = Faults(schedule={2: "503"})
+    _get(fresh, "/v2/droplets?per_page=3")
+    _get(fresh)
+    log = fresh.requests
+    assert [(r.method, r.path, r.status, r.fault) for r in log] == [
+        ("GET", "/v2/droplets", 200, None),
+        ("GET", "/v2/droplets", 503, "503"),
+    ]
+    assert log[0].query == {"per_page": "3"}
+    fresh.clear_requests()
+    assert fresh.requests == []
+
+
+def test_latency_and_jitter_are_applied() -> None:
+    with Sandbox(droplets=1, latency_ms=120, jitter_ms=40) as sb:
+        started = time.monotonic()
+        assert _get(sb).status_code == 200
+        assert 0.12 <= time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"rate": 1.5},
+        {"kinds": ("418",), "rate": 0.1},
+        {"schedule": {0: "500"}},
+        {"schedule": {1: "boom"}},
+        {"retry_after": 0},
+    ],
+)
+def test_invalid_faults_are_refused(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        Faults(**bad)  # type: ignore[arg-type]
