@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 import pytest
@@ -76,7 +77,7 @@ def test_truncate_gives_invalid_json_with_matching_length(fresh: Sandbox) -> Non
     resp = _get(fresh)
     assert resp.status_code == 200
     assert int(resp.headers["Content-Length"]) == len(resp.content)
-    with pytest.raises(ValueError):
+    with pytest.raises(json.JSONDecodeError):
         json.loads(resp.content)
 
 
@@ -97,7 +98,7 @@ def test_mutate_changes_total_between_pages(fresh: Sandbox) -> None:
         _get(fresh, f"/v2/droplets/backups/policies?per_page=5&page={p}").json()["meta"]["total"]
         for p in (2, 3, 4)
     ]
-    assert all(abs(t - prev) == 1 for prev, t in zip([before, *totals], totals))
+    assert all(abs(t - prev) == 1 for prev, t in pairwise([before, *totals]))
     assert len(fresh.account.droplet_ids()) == totals[-1]
 
 
@@ -150,15 +151,15 @@ def test_latency_and_jitter_are_applied() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "message"),
     [
-        {"rate": 1.5},
-        {"kinds": ("418",), "rate": 0.1},
-        {"schedule": {0: "500"}},
-        {"schedule": {1: "boom"}},
-        {"retry_after": 0},
+        ({"rate": 1.5}, "within 0..1"),
+        ({"kinds": ("418",), "rate": 0.1}, "unknown fault kind"),
+        ({"schedule": {0: "500"}}, "start at 1"),
+        ({"schedule": {1: "boom"}}, "unknown fault kind"),
+        ({"retry_after": 0}, "retry_after"),
     ],
 )
-def test_invalid_faults_are_refused(bad: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
+def test_invalid_faults_are_refused(bad: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         Faults(**bad)  # type: ignore[arg-type]
