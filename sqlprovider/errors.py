@@ -17,7 +17,8 @@ Error
     ├── InternalError               (PEP 249 name; an unexpected SQLite failure)
     └── OperationalError            the API could not answer
         ├── ApiError                .status .method .url (never the token) .request_id
-        │   ├── AuthenticationError 401 / 403
+        │   ├── AuthenticationError 401 / 403, or no token at all
+        │   ├── NotFoundError       404 (a per-parent list or get turns it into zero rows)
         │   ├── RateLimitError      429 still failing after retries
         │   ├── ServiceError        5xx, dropped connection or timeout, still failing after retries
         │   └── ResponseError       a body that is not the JSON the API promises (truncated, HTML...)
@@ -129,6 +130,10 @@ class ApiError(OperationalError):
 
 class AuthenticationError(ApiError):
     """The API refused the token (401) or its scopes (403)."""
+
+
+class NotFoundError(ApiError):
+    """The API has no such object (404)."""
 
 
 class RateLimitError(ApiError):

@@ -1,0 +1,95 @@
+"""sqlprovider: query the DigitalOcean API with SQL, through SQLite virtual tables.
+
+    >>> import sqlprovider
+    >>> con = sqlprovider.connect()          # token from $DIGITALOCEAN_TOKEN
+    >>> con.execute("SELECT id, name FROM digitalocean.compute.droplets").fetchall()
+
+The public surface is the PEP 249 module interface (`connect`, the globals and the exception
+classes), `attach` for raw apsw connections, and `__version__`.
+"""
+
+from __future__ import annotations
+
+from sqlprovider.attach import attach
+from sqlprovider.dbapi import Connection, Cursor, apilevel, connect, paramstyle, threadsafety
+from sqlprovider.errors import (
+    ApiError,
+    AuthenticationError,
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    InvalidParameterError,
+    ListChangedError,
+    MissingKeyColumnError,
+    NotFoundError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    RateLimitError,
+    ResponseError,
+    ServiceError,
+    SpecError,
+    Warning,
+)
+from sqlprovider.types import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Date,
+    DateFromTicks,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BINARY",
+    "DATETIME",
+    "NUMBER",
+    "ROWID",
+    "STRING",
+    "ApiError",
+    "AuthenticationError",
+    "Binary",
+    "Connection",
+    "Cursor",
+    "DataError",
+    "DatabaseError",
+    "Date",
+    "DateFromTicks",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "InvalidParameterError",
+    "ListChangedError",
+    "MissingKeyColumnError",
+    "NotFoundError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "RateLimitError",
+    "ResponseError",
+    "ServiceError",
+    "SpecError",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
+    "Warning",
+    "__version__",
+    "apilevel",
+    "attach",
+    "connect",
+    "paramstyle",
+    "threadsafety",
+]

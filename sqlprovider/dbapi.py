@@ -1,0 +1,400 @@
+"""PEP 249 (DB-API 2.0) over apsw with the provider's tables attached.
+
+`connect()` returns a `Connection` whose cursors accept three-part names unquoted, the StackQL
+metadata statements (SHOW ..., DESCRIBE ...), and plain SQLite alongside (temp tables, CTEs,
+JSON and window functions). apsw's own errors are mapped onto the PEP 249 classes; the
+engine's errors pass through unchanged. Imports `attach`, `engine`, `rewrite`, `metasql`,
+`http`, `spec` and `errors`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from sqlprovider import errors
+from sqlprovider.attach import attach
+from sqlprovider.errors import InterfaceError
+from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
+from sqlprovider.metasql import translate_metadata
+from sqlprovider.rewrite import NameRewriter
+
+apilevel = "2.0"
+#: Threads may share the module, not connections (each connection has one SQLite handle).
+threadsafety = 1
+paramstyle = "qmark"
+
+Parameters = Sequence[Any] | Mapping[str, Any]
+
+
+def connect(
+    token: str | None = None,
+    api_url: str | None = None,
+    *,
+    database: str = ":memory:",
+    max_concurrency: int = 8,
+    cache_ttl: float = 0.0,
+    timeout: float = 30.0,
+    retries: int = 5,
+    backoff: float = 0.5,
+    rate_limits: Sequence[tuple[int, float]] = DEFAULT_WINDOWS,
+    allow_http: bool = False,
+    spec_dir: str | Path | None = None,
+) -> Connection:
+    """Open a connection whose SQL can read the DigitalOcean API.
+
+    Args:
+        token: API token; else $DIGITALOCEAN_TOKEN, else $DIGITALOCEAN_ACCESS_TOKEN.
+        api_url: base URL; else $DIGITALOCEAN_API_URL, else https://api.digitalocean.com.
+        database: the SQLite database for your own tables (default: in memory).
+        max_concurrency: parallel API requests per statement.
+        cache_ttl: seconds a response may be reused by later statements (0: never).
+        timeout: seconds to wait for a connection or a read.
+        retries: retries of a failing request before the statement fails.
+        backoff: first backoff ceiling in seconds.
+        rate_limits: (requests, seconds) windows kept per token across the process.
+        allow_http: allow plain http to a host that is not loopback.
+        spec_dir: another provider_spec folder.
+    """
+    try:
+        db = apsw.Connection(database)
+    except apsw.Error as exc:
+        raise errors.OperationalError(f"cannot open database {database!r}: {exc}") from exc
+    session = attach(
+        db,
+        token=token,
+        api_url=api_url,
+        max_concurrency=max_concurrency,
+        cache_ttl=cache_ttl,
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+        rate_limits=rate_limits,
+        allow_http=allow_http,
+        spec_dir=spec_dir,
+    )
+    return Connection(db, session)
+
+
+class Connection:
+    """A PEP 249 connection. Use one per thread; it is not shared safely between threads."""
+
+    Warning = errors.Warning
+    Error = errors.Error
+    InterfaceError = errors.InterfaceError
+    DatabaseError = errors.DatabaseError
+    DataError = errors.DataError
+    OperationalError = errors.OperationalError
+    IntegrityError = errors.IntegrityError
+    InternalError = errors.InternalError
+    ProgrammingError = errors.ProgrammingError
+    NotSupportedError = errors.NotSupportedError
+
+    def __init__(self, db: apsw.Connection, session: Any) -> None:
+        self._db: apsw.Connection | None = db
+        self._session = session
+        self._rewriter = NameRewriter(r.qualified_name for r in session.provider.resources())
+        self._busy = threading.Lock()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._db is None else self._session.client.base_url
+        return f"<sqlprovider.Connection {state}>"
+
+    @property
+    def apsw_connection(self) -> apsw.Connection:
+        """The underlying apsw connection (for the shell and other apsw tools)."""
+        return self._checked()
+
+    @property
+    def session(self) -> Any:
+        """The engine session: current statement, last statistics, client."""
+        return self._session
+
+    def _checked(self) -> apsw.Connection:
+        if self._db is None:
+            raise InterfaceError("the connection is closed; open a new one with sqlprovider.connect()")
+        return self._db
+
+    def prepare(self, sql: str) -> str:
+        """The SQL SQLite will run for `sql`: metadata statements translated, names quoted."""
+        return self._rewriter.rewrite(translate_metadata(sql) or sql)
+
+    def cursor(self) -> Cursor:
+        """A new cursor."""
+        self._checked()
+        return Cursor(self)
+
+    def execute(self, sql: str, parameters: Parameters | None = None) -> Cursor:
+        """Shortcut: a new cursor, executed."""
+        return self.cursor().execute(sql, parameters)
+
+    def commit(self) -> None:
+        """Commit an open transaction of your own tables (the API tables are read-only)."""
+        db = self._checked()
+        if db.in_transaction:
+            self._run_plain("COMMIT")
+
+    def rollback(self) -> None:
+        """Roll back an open transaction of your own tables."""
+        db = self._checked()
+        if db.in_transaction:
+            self._run_plain("ROLLBACK")
+
+    def _run_plain(self, sql: str) -> None:
+        with _mapped(self):
+            self._checked().execute(sql)
+
+    def close(self) -> None:
+        """Close the connection; a second close raises InterfaceError (PEP 249)."""
+        db = self._checked()
+        self._db = None
+        self._session.close()
+        db.close()
+
+    def clear_cache(self) -> int:
+        """Empty the response cache shared by this process; return how many entries it held."""
+        return int(self._session.client.cache.clear())
+
+    @property
+    def last_stats(self) -> dict[str, float]:
+        """API work of the most recent statement on this connection."""
+        return dict(self._session.statement.stats.as_dict())
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._db is not None:
+            self.close()
+
+    def interrupt(self) -> None:
+        """Stop the running statement from another thread (its pending requests are dropped)."""
+        if self._db is not None:
+            self._session.statement.finish()
+            self._db.interrupt()
+
+    def _enter(self) -> None:
+        if not self._busy.acquire(blocking=False):
+            raise InterfaceError(
+                "this connection is being used by another thread right now; open one "
+                "connection per thread with sqlprovider.connect()"
+            )
+
+    def _leave(self) -> None:
+        self._busy.release()
+
+
+class Cursor:
+    """A PEP 249 cursor; `stats` holds the API work of its last statement."""
+
+    arraysize = 1
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._cursor: apsw.Cursor | None = None
+        self._rows: Iterator[tuple[Any, ...]] = iter(())
+        self._description: tuple[tuple[Any, ...], ...] | None = None
+        self._closed = False
+        self._statement: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<sqlprovider.Cursor {'closed' if self._closed else 'open'}>"
+
+    @property
+    def description(self) -> tuple[tuple[Any, ...], ...] | None:
+        """Name and type of each result column (PEP 249 7-tuples), or None without a result."""
+        return self._description
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """API requests, pages, retries, 429s, cache hits, bytes and time of the last statement."""
+        return self._statement.stats.as_dict() if self._statement is not None else {}
+
+    def execute(self, sql: str, parameters: Parameters | None = None) -> Cursor:
+        """Run one statement (or several separated by `;`)."""
+        db = self._open()
+        connection = self.connection
+        connection._enter()
+        try:
+            self._reset()
+            cursor = db.cursor()
+            cursor.exec_trace = self._trace
+            changes = db.total_changes()
+            with _mapped(connection):
+                rows = cursor.execute(connection.prepare(sql), _adapt(parameters))
+                self._rows = iter(rows)
+                self._peek_description(cursor)
+            self._cursor = cursor
+            if self._description is None:
+                self.rowcount = db.total_changes() - changes
+                self.lastrowid = db.last_insert_rowid()
+        finally:
+            connection._leave()
+        return self
+
+    def executemany(self, sql: str, seq_of_parameters: Sequence[Parameters]) -> Cursor:
+        """Run one statement once per parameter set."""
+        db = self._open()
+        total = 0
+        for parameters in seq_of_parameters:
+            before = db.total_changes()
+            self.execute(sql, parameters)
+            self.fetchall() if self._description else None
+            total += db.total_changes() - before
+        self.rowcount = total
+        return self
+
+    def _trace(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
+        self.connection.session.on_statement(cursor, sql, bindings)
+        self._statement = self.connection.session.statement
+        try:
+            description = cursor.description
+        except apsw.ExecutionCompleteError:
+            description = ()
+        self._description = tuple(description) if description else None
+        return True
+
+    def _peek_description(self, cursor: apsw.Cursor) -> None:
+        if self._description is not None:
+            return
+        try:
+            description = cursor.description
+        except apsw.ExecutionCompleteError:
+            return
+        self._description = tuple(description) if description else None
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """The next row, or None at the end."""
+        rows = self.fetchmany(1)
+        return rows[0] if rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        """Up to `size` (default `arraysize`) more rows."""
+        self._open()
+        wanted = self.arraysize if size is None else size
+        out: list[tuple[Any, ...]] = []
+        self.connection._enter()
+        try:
+            with _mapped(self.connection):
+                for row in self._rows:
+                    out.append(tuple(row))
+                    if len(out) >= wanted:
+                        break
+        finally:
+            self.connection._leave()
+        return out
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """Every remaining row."""
+        self._open()
+        self.connection._enter()
+        try:
+            with _mapped(self.connection):
+                return [tuple(row) for row in self._rows]
+        finally:
+            self.connection._leave()
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        while (row := self.fetchone()) is not None:
+            yield row
+
+    def close(self) -> None:
+        """Close the cursor; its unread rows and pending requests are dropped."""
+        self._reset()
+        self._closed = True
+
+    def _reset(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close(force=True)
+        self._cursor = None
+        self._rows = iter(())
+        self._description = None
+        self.rowcount = -1
+
+    def _open(self) -> apsw.Connection:
+        if self._closed:
+            raise InterfaceError("the cursor is closed; get a new one with connection.cursor()")
+        return self.connection._checked()
+
+    def setinputsizes(self, sizes: Any) -> None:
+        """Accepted and ignored (PEP 249)."""
+
+    def setoutputsize(self, size: Any, column: Any = None) -> None:
+        """Accepted and ignored (PEP 249)."""
+
+    def __enter__(self) -> Cursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _adapt(parameters: Parameters | None) -> Any:
+    """Bind dates and times as ISO text, which is how SQLite (and the API) write them."""
+    if parameters is None:
+        return None
+    if isinstance(parameters, Mapping):
+        return {k: _adapt_value(v) for k, v in parameters.items()}
+    return tuple(_adapt_value(v) for v in parameters)
+
+
+def _adapt_value(value: Any) -> Any:
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return value
+
+
+class _mapped:  # noqa: N801 - used as a context manager, reads as a clause
+    """Turn apsw's exceptions into PEP 249 ones; the engine's own errors pass unchanged."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or isinstance(exc, errors.Error):
+            return False
+        mapped = map_exception(exc, self._connection)
+        if mapped is None:
+            return False
+        raise mapped from exc
+
+
+def map_exception(exc: BaseException, connection: Connection | None = None) -> errors.Error | None:
+    """The PEP 249 exception for an apsw (or interrupt) exception; None to let it through."""
+    if isinstance(exc, InterruptedError) or isinstance(exc, apsw.InterruptError):
+        return errors.OperationalError("the statement was interrupted; its pending API requests were dropped")
+    if not isinstance(exc, apsw.Error):
+        return None
+    text = str(exc).removeprefix("SQLError: ")
+    if isinstance(exc, apsw.SQLError):
+        if text == "no query solution" and connection is not None:
+            reasons = "; ".join(dict.fromkeys(connection.session.refusals)) or "a required key is missing"
+            return errors.ProgrammingError(
+                f"SQLite found no order in which to read the tables: {reasons}. Supply the key "
+                "with = or IN from a table read first, for example with an inner JOIN from "
+                "digitalocean.compute.droplets."
+            )
+        if "may not be modified" in text:
+            return errors.NotSupportedError(f"{text}: the DigitalOcean tables are read-only")
+        return errors.ProgrammingError(text)
+    if isinstance(exc, apsw.ThreadingViolationError):
+        return errors.InterfaceError(f"{text}; use one connection per thread")
+    if isinstance(exc, apsw.ConstraintError):
+        return errors.IntegrityError(text)
+    if isinstance(exc, (apsw.BusyError, apsw.LockedError, apsw.CantOpenError, apsw.IOError)):
+        return errors.OperationalError(text)
+    if isinstance(exc, (apsw.MismatchError, apsw.TooBigError, apsw.RangeError)):
+        return errors.DataError(text)
+    if isinstance(exc, apsw.ReadOnlyError):
+        return errors.NotSupportedError(text)
+    return errors.InternalError(text)

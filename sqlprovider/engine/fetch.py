@@ -1,0 +1,148 @@
+"""Run a statement's calls in parallel and stream their records in a stable order.
+
+Every call's first page starts at once (bounded by the pool), so an IN list of 200 Droplets costs
+about 200 / concurrency round trips. A paginated list reads page 1, learns `meta.total`, then
+keeps a window of later pages in flight while the caller consumes earlier ones: rows stream as
+pages arrive and memory holds a few pages, not the whole result. A list that changes while it
+is read (its total moves, or its pages do not add up) fails the statement instead of returning
+a subset or duplicates. Imports `http`, `engine.*`, `spec` and `errors`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from sqlprovider.engine.plan import Call
+from sqlprovider.engine.rows import dig, records_of
+from sqlprovider.engine.statement import Statement
+from sqlprovider.errors import ApiError, ListChangedError, NotFoundError
+from sqlprovider.http import ApiClient
+from sqlprovider.spec import Pagination, Resource
+
+#: One record ready for the cursor: (record, whole response body, echoed parameter values).
+Item = tuple[dict[str, Any], Any, dict[str, Any]]
+
+
+class Fetcher:
+    """Issues calls through one `ApiClient` on a bounded thread pool."""
+
+    def __init__(self, client: ApiClient, pool: ThreadPoolExecutor, pagination: Pagination, window: int) -> None:
+        self.client = client
+        self.pool = pool
+        self.pagination = pagination
+        self.window = max(1, window)
+
+    def start(self, resource: Resource, call: Call, statement: Statement, page: int | None) -> Future[Any]:
+        """Start (or join) the request for one page of `call`; its future holds the body."""
+        query = dict(call.query)
+        if page is not None:
+            query[self.pagination.page_param] = page
+        if call.per_page is not None:
+            query[self.pagination.per_page_param] = call.per_page
+        retain = bool(call.method.path_params) or resource.qualified_name in (
+            statement.retained_sources or ()
+        )
+
+        def submit() -> Future[Any]:
+            return self.pool.submit(self._get, resource, call.path, query, statement)
+
+        return statement.shared((call.path, tuple(sorted(query.items()))), submit, retain=retain)
+
+    def _get(self, resource: Resource, path: str, query: dict[str, Any], statement: Statement) -> Any:
+        if statement.cancel.is_set():
+            raise InterruptedError("the statement was interrupted")
+        try:
+            return self.client.get(path, query, stats=statement.stats, cancel=statement.cancel)
+        except ApiError as exc:
+            hint = resource.error_hints.get(exc.status or 0)
+            if hint and hint not in str(exc):
+                exc.args = (f"{resource.qualified_name}: {exc.args[0]} {hint}",)
+            raise
+
+    def stream(self, resource: Resource, calls: list[Call], statement: Statement) -> Iterator[Item]:
+        """Yield every record of every call, call by call, page by page."""
+        firsts = [self.start(resource, call, statement, first_page(call)) for call in calls]
+        try:
+            for call, first in zip(calls, firsts):
+                yield from self._call_records(resource, call, first, statement)
+        finally:
+            for future in firsts:
+                future.cancel()
+
+    def _call_records(
+        self, resource: Resource, call: Call, first: Future[Any], statement: Statement
+    ) -> Iterator[Item]:
+        try:
+            body = first.result()
+        except NotFoundError:
+            if call.method.not_found == "empty":
+                return
+            raise
+        where = call.path
+        records = list(records_of(body, call.method, where))
+        for record in records:
+            yield record, body, call.echo
+        if not call.method.paginated or call.page is not None:
+            return
+        total = dig(body, self.pagination.total)
+        if isinstance(total, int) and call.per_page:
+            yield from self._later_pages(resource, call, statement, total, len(records))
+        else:
+            yield from self._follow_links(resource, call, statement, body)
+
+    def _later_pages(
+        self, resource: Resource, call: Call, statement: Statement, total: int, seen: int
+    ) -> Iterator[Item]:
+        assert call.per_page is not None
+        last_page = max(1, math.ceil(total / call.per_page))
+        pending: deque[tuple[int, Future[Any]]] = deque()
+        next_page = 2
+        try:
+            while pending or next_page <= last_page:
+                while next_page <= last_page and len(pending) < self.window:
+                    pending.append((next_page, self.start(resource, call, statement, next_page)))
+                    next_page += 1
+                number, future = pending.popleft()
+                body = future.result()
+                now_total = dig(body, self.pagination.total)
+                if now_total != total:
+                    raise _changed(resource, call, f"meta.total went from {total} to {now_total} by page {number}")
+                records = list(records_of(body, call.method, call.path))
+                expected = min(call.per_page, total - (number - 1) * call.per_page)
+                if len(records) != expected:
+                    raise _changed(resource, call, f"page {number} held {len(records)} records, not {expected}")
+                seen += len(records)
+                for record in records:
+                    yield record, body, call.echo
+        finally:
+            for _, future in pending:
+                future.cancel()
+        if seen != total:
+            raise _changed(resource, call, f"the pages held {seen} records but meta.total said {total}")
+
+    def _follow_links(self, resource: Resource, call: Call, statement: Statement, body: Any) -> Iterator[Item]:
+        """For a list without `meta.total`: read page after page while a next link is given."""
+        page = 1
+        while isinstance(dig(body, self.pagination.next_link), str):
+            page += 1
+            body = self.start(resource, call, statement, page).result()
+            for record in records_of(body, call.method, call.path):
+                yield record, body, call.echo
+
+
+def first_page(call: Call) -> int | None:
+    if not call.method.paginated:
+        return None
+    return call.page if call.page is not None else 1
+
+
+def _changed(resource: Resource, call: Call, what: str) -> ListChangedError:
+    return ListChangedError(
+        f"{resource.qualified_name}: the list at {call.path} changed while it was being read ({what}); "
+        "rows could be missing or repeated, so the statement stops rather than return them. "
+        "Run it again."
+    )

@@ -1,0 +1,170 @@
+"""Find, in a statement's SQL, which table supplies the key of a keyed table in a join.
+
+SQLite runs `policies p JOIN droplet_backups b ON b.droplet_id = p.droplet_id` as a nested
+loop: b's Filter is called once per row of p, one Droplet at a time. To fetch those Droplets in
+parallel instead, the engine needs the whole set of keys up front. This module derives, from
+the SQL text, a small query that computes that set: `SELECT DISTINCT p.droplet_id FROM ... p
+WHERE <the conditions that involve p alone>`. Running it is safe: it reads only what the outer
+loop reads anyway (the statement's memo serves both), and prefetching only fills the memo, so
+the results are exactly those of the plain nested loop.
+
+Pure: sqlglot in, strings out. Imports nothing else from sqlprovider.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class KeySource:
+    """A query that lists the key values a keyed table will be asked for.
+
+    Attributes:
+        table: the keyed table (qualified name, lower case).
+        column: its key column, such as ``droplet_id``.
+        source: the table the values come from (lower case).
+        query: SQL returning the distinct values, one per row.
+    """
+
+    table: str
+    column: str
+    source: str
+    query: str
+
+
+@functools.lru_cache(maxsize=512)
+def key_sources(sql: str, keyed: frozenset[tuple[str, str]]) -> tuple[KeySource, ...]:
+    """Every key source found in `sql` for the (table, key column) pairs in `keyed`.
+
+    A keyed table that appears more than once in the statement gets none: its Filter calls
+    could not be told apart.
+    """
+    try:
+        trees = sqlglot.parse(sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:
+        return ()
+    found: list[KeySource] = []
+    for tree in trees:
+        if tree is None:
+            continue
+        counts: dict[str, int] = {}
+        for table in tree.find_all(exp.Table):
+            counts[_name(table)] = counts.get(_name(table), 0) + 1
+        for select in tree.find_all(exp.Select):
+            found.extend(_in_select(select, keyed, counts))
+    return tuple(found)
+
+
+def _in_select(
+    select: exp.Select, keyed: frozenset[tuple[str, str]], counts: dict[str, int]
+) -> list[KeySource]:
+    sources = _sources(select)
+    if not sources:
+        return []
+    conditions = _conditions(select)
+    found = []
+    for alias, table in sources.items():
+        name = _name(table)
+        if counts.get(name, 0) != 1:
+            continue
+        for keyed_name, column in keyed:
+            if keyed_name != name:
+                continue
+            for condition, _ in conditions:
+                other = _equated_column(condition, alias, column)
+                if other is None or other.table not in sources or other.table == alias:
+                    continue
+                query = _key_query(sources[other.table], other, conditions, alias)
+                found.append(KeySource(name, column, _name(sources[other.table]), query))
+                break
+    return found
+
+
+def _sources(select: exp.Select) -> dict[str, exp.Table]:
+    """The plain tables in FROM and JOIN, by alias (or name)."""
+    tables: dict[str, exp.Table] = {}
+    from_ = select.args.get("from") or select.args.get("from_")
+    items = [from_.this] if from_ is not None else []
+    items += [join.this for join in select.args.get("joins") or []]
+    for item in items:
+        if isinstance(item, exp.Table) and isinstance(item.this, exp.Identifier):
+            tables[item.alias_or_name] = item
+    return tables
+
+
+def _conditions(select: exp.Select) -> list[tuple[exp.Expression, str | None]]:
+    """AND-ed conditions of WHERE and of every join's ON, with the alias a LEFT JOIN's ON guards."""
+    found: list[tuple[exp.Expression, str | None]] = []
+    where = select.args.get("where")
+    if where is not None:
+        found += [(c, None) for c in _conjuncts(where.this)]
+    for join in select.args.get("joins") or []:
+        on = join.args.get("on")
+        if on is not None:
+            guarded = join.this.alias_or_name if join.side in ("LEFT", "RIGHT", "FULL") else None
+            found += [(c, guarded) for c in _conjuncts(on)]
+    return found
+
+
+def _conjuncts(condition: exp.Expression) -> list[exp.Expression]:
+    if isinstance(condition, exp.And):
+        return [c.unnest() for c in condition.flatten()]
+    return [condition.unnest()]
+
+
+def _equated_column(condition: exp.Expression, alias: str, column: str) -> exp.Column | None:
+    """In `alias.column = other.col` (either way round), return `other.col`."""
+    if not isinstance(condition, exp.EQ):
+        return None
+    left, right = condition.this, condition.expression
+    for mine, theirs in ((left, right), (right, left)):
+        if (
+            isinstance(mine, exp.Column)
+            and isinstance(theirs, exp.Column)
+            and mine.table == alias
+            and mine.name.lower() == column
+            and theirs.table
+        ):
+            return theirs
+    return None
+
+
+def _key_query(
+    table: exp.Table,
+    key: exp.Column,
+    conditions: list[tuple[exp.Expression, str | None]],
+    keyed_alias: str,
+) -> str:
+    """`SELECT DISTINCT a.col FROM <table> AS a WHERE <conditions on a alone>`."""
+    alias = key.table
+    kept = [
+        condition
+        for condition, guarded in conditions
+        if guarded in (None, keyed_alias) and _only_about(condition, alias)
+    ]
+    source = table.copy()
+    source.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+    query = exp.select(exp.column(key.name, table=alias)).distinct().from_(source)
+    if kept:
+        query = query.where(exp.and_(*(c.copy() for c in kept)))
+    return query.sql(dialect="sqlite")
+
+
+def _only_about(condition: exp.Expression, alias: str) -> bool:
+    """Whether a condition reads only columns of `alias`, with no subquery or bound parameter."""
+    if condition.find(exp.Subquery, exp.Select, exp.Placeholder, exp.Parameter) is not None:
+        return False
+    columns = list(condition.find_all(exp.Column))
+    return bool(columns) and all(c.table == alias for c in columns)
+
+
+def _name(table: exp.Table) -> str:
+    return ".".join(part.name for part in table.parts).lower()

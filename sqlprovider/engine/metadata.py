@@ -1,0 +1,182 @@
+"""The specification as ordinary SQL tables, plus the accounting of the last statement.
+
+BI tools, scripts and the shell read which tables exist, their columns and which parameters
+each needs from `sqlprovider_services`, `sqlprovider_resources`, `sqlprovider_columns`,
+`sqlprovider_parameters` and `sqlprovider_methods`; `sqlprovider_stats` shows the API work of
+the previous statement; `sqlprovider_cache_clear()` empties the response cache.
+Imports `spec` and `engine.session`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import apsw
+
+from sqlprovider.engine.session import Session
+from sqlprovider.spec import Provider, Resource
+
+Row = tuple[Any, ...]
+
+
+class StaticTable:
+    """An eponymous read-only table whose rows a function computes at each scan."""
+
+    def __init__(self, columns: Sequence[str], rows: Callable[[], list[Row]]) -> None:
+        self._schema = "CREATE TABLE x(" + ", ".join(columns) + ")"
+        self._rows = rows
+
+    def Connect(self, *args: Any) -> tuple[str, StaticTable]:  # noqa: N802
+        """Declare the columns."""
+        return self._schema, self
+
+    Create = Connect
+
+    def Disconnect(self) -> None:  # noqa: N802
+        """Nothing to release."""
+
+    def BestIndex(self, constraints: Any, orderbys: Any) -> None:  # noqa: N802
+        """Consume nothing: SQLite filters these small tables itself."""
+        return None
+
+    def Open(self) -> _StaticCursor:  # noqa: N802
+        """A cursor over a fresh copy of the rows."""
+        return _StaticCursor(self._rows)
+
+
+class _StaticCursor:
+    def __init__(self, rows: Callable[[], list[Row]]) -> None:
+        self._make = rows
+        self._rows: list[Row] = []
+        self._i = 0
+
+    def Filter(self, *args: Any) -> None:  # noqa: N802
+        self._rows, self._i = self._make(), 0
+
+    def Eof(self) -> bool:  # noqa: N802
+        return self._i >= len(self._rows)
+
+    def Next(self) -> None:  # noqa: N802
+        self._i += 1
+
+    def Rowid(self) -> int:  # noqa: N802
+        return self._i
+
+    def Column(self, n: int) -> Any:  # noqa: N802
+        return self._i if n < 0 else self._rows[self._i][n]
+
+    def Close(self) -> None:  # noqa: N802
+        self._rows = []
+
+
+def install_metadata(connection: apsw.Connection, session: Session, provider: Provider) -> None:
+    """Register the metadata tables and functions on `connection`."""
+    tables: dict[str, tuple[Sequence[str], Callable[[], list[Row]]]] = {
+        "sqlprovider_services": (
+            ["provider", "service", "description"],
+            lambda: [(provider.name, s.name, s.description) for s in provider.services],
+        ),
+        "sqlprovider_resources": (
+            ["provider", "service", "name", "table_name", "description", "required_keys", "paginated"],
+            lambda: [_resource_row(r) for r in provider.resources()],
+        ),
+        "sqlprovider_columns": (
+            ["table_name", "position", "name", "type", "description", "hidden", "is_key", "required"],
+            lambda: [row for r in provider.resources() for row in _column_rows(r)],
+        ),
+        "sqlprovider_parameters": (
+            ["table_name", "name", "location", "type", "required", "exact", "constraint_text", "description"],
+            lambda: [row for r in provider.resources() for row in _parameter_rows(r)],
+        ),
+        "sqlprovider_methods": (
+            ["table_name", "method", "http", "path", "required_params", "optional_params", "sql_verb", "paginated"],
+            lambda: [row for r in provider.resources() for row in _method_rows(r)],
+        ),
+        "sqlprovider_stats": (
+            ["name", "value"],
+            lambda: list(session.last_stats().items()),
+        ),
+    }
+    for name, (columns, rows) in tables.items():
+        connection.create_module(name, StaticTable(columns, rows), eponymous_only=True, read_only=True)
+    connection.create_scalar_function(
+        "sqlprovider_cache_clear", lambda: session.client.cache.clear(), 0, deterministic=False
+    )
+
+
+def _resource_row(resource: Resource) -> Row:
+    return (
+        resource.provider,
+        resource.service,
+        resource.name,
+        resource.qualified_name,
+        resource.description,
+        ", ".join(resource.required_parameters),
+        int(resource.is_paginated),
+    )
+
+
+def _column_rows(resource: Resource) -> list[Row]:
+    required = set(resource.required_parameters)
+    return [
+        (
+            resource.qualified_name,
+            position,
+            column.name,
+            column.sqlite_type,
+            column.description,
+            int(column.hidden),
+            int(column.parameter is not None),
+            int(column.name in required),
+        )
+        for position, column in enumerate(resource.columns)
+    ]
+
+
+def _parameter_rows(resource: Resource) -> list[Row]:
+    required = set(resource.required_parameters)
+    rows = []
+    for p in resource.parameters:
+        bounds = []
+        if p.minimum is not None:
+            bounds.append(f">= {p.minimum}")
+        if p.maximum is not None:
+            bounds.append(f"<= {p.maximum}")
+        if p.enum:
+            bounds.append("in (" + ", ".join(p.enum) + ")")
+        if p.format:
+            bounds.append(p.format)
+        rows.append(
+            (
+                resource.qualified_name,
+                p.name,
+                p.location,
+                p.type,
+                int(p.name in required),
+                int(p.exact),
+                " and ".join(bounds) or None,
+                p.description,
+            )
+        )
+    return rows
+
+
+def _method_rows(resource: Resource) -> list[Row]:
+    required = set(resource.required_parameters)
+    rows = []
+    for m in resource.methods:
+        optional = [p.name for p in resource.parameters if p.name in m.query or (p.role and m.paginated)]
+        rows.append(
+            (
+                resource.qualified_name,
+                m.name,
+                "GET",
+                m.path,
+                ", ".join(m.path_params),
+                ", ".join(n for n in optional if n not in required),
+                "SELECT",
+                int(m.paginated),
+            )
+        )
+    return rows

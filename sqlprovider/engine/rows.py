@@ -1,0 +1,124 @@
+"""Find the records in a response body and turn each one into SQLite values.
+
+The `policies` map becomes one record per value, a single `policy` object one record, an array
+one record per item. Values become what SQLite stores: booleans 0/1, objects and arrays JSON
+text, absent nested keys NULL. Imports `spec` and `errors` only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from sqlprovider.errors import ResponseError
+from sqlprovider.spec import Column, Method, Resource
+
+#: Reads one column's value from (record, whole response, echoed parameters).
+Extractor = Callable[[dict[str, Any], Any, dict[str, Any]], Any]
+
+_MISSING = object()
+
+
+def records_of(payload: Any, method: Method, where: str) -> Iterator[dict[str, Any]]:
+    """Yield the records of one response body, whatever shape the method declares.
+
+    Raises:
+        ResponseError: the body does not hold records where the spec says they are.
+    """
+    node = dig(payload, method.records)
+    if node is _MISSING or node is None:
+        if method.shape == "object":
+            raise _shape_error(where, method, "no record")
+        return
+    if method.shape == "list" and isinstance(node, list):
+        items: Sequence[Any] = node
+    elif method.shape == "map" and isinstance(node, dict):
+        items = list(node.values())
+    elif method.shape == "object" and isinstance(node, dict):
+        items = [node]
+    else:
+        raise _shape_error(where, method, type(node).__name__)
+    for item in items:
+        if not isinstance(item, dict):
+            raise _shape_error(where, method, f"an item of type {type(item).__name__}")
+        yield item
+
+
+def dig(node: Any, path: Sequence[str]) -> Any:
+    """Follow a dotted path through nested objects; `_MISSING` when any step is absent."""
+    for step in path:
+        if not isinstance(node, dict) or step not in node:
+            return _MISSING
+        node = node[step]
+    return node
+
+
+def extractors(resource: Resource) -> list[Extractor]:
+    """One value reader per column of `resource`, in column order."""
+    return [_extractor(column) for column in resource.columns]
+
+
+def _extractor(column: Column) -> Extractor:
+    convert = _CONVERTERS[column.type]
+    path = column.path
+    if not path:  # the hidden `raw` column: the whole record
+        return lambda record, response, echo: json.dumps(record, separators=(",", ":"))
+    if column.scope == "response":
+        return lambda record, response, echo: convert(dig(response, path))
+    parameter = column.parameter
+    if len(path) == 1:
+        key = path[0]
+        if parameter is None:
+            return lambda record, response, echo: convert(record.get(key, _MISSING))
+
+        def keyed(record: dict[str, Any], response: Any, echo: dict[str, Any]) -> Any:
+            value = record.get(key, _MISSING)
+            return convert(echo.get(parameter) if value is _MISSING else value)
+
+        return keyed
+    return lambda record, response, echo: convert(dig(record, path))
+
+
+def _as_scalar(value: Any) -> Any:
+    if value is _MISSING or value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float, str)):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _as_json(value: Any) -> Any:
+    if value is _MISSING or value is None:
+        return None
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _as_integer(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return value
+    return _as_scalar(value)
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "integer": _as_integer,
+    "real": _as_scalar,
+    "text": _as_scalar,
+    "timestamp": _as_scalar,
+    "boolean": _as_scalar,
+    "json": _as_json,
+}
+
+
+def _shape_error(where: str, method: Method, found: str) -> ResponseError:
+    return ResponseError(
+        f"GET {where}: expected {method.shape} records at '{'.'.join(method.records)}' but found "
+        f"{found}; the API's answer did not have the documented shape.",
+        status=200,
+        method="GET",
+        url=where,
+    )

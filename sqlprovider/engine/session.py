@@ -1,0 +1,134 @@
+"""`Session`: the engine's state for one apsw connection, and the join prefetch.
+
+`Session.install` registers one module per resource on a connection and hooks the connection's
+statement trace, so each statement gets its own `Statement` (counters, memo). When a keyed
+table is first filtered by a scalar key inside a statement, the session asks `joins` where
+that key comes from, runs the small key query on the same connection (SQLite allows that from
+inside a virtual table callback on the same thread), and starts every keyed call at once.
+Imports `spec`, `http`, `engine.*` and `errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import apsw
+
+from sqlprovider.engine.fetch import Fetcher, Item, first_page
+from sqlprovider.engine.plan import Call, plan_calls
+from sqlprovider.engine.statement import Statement
+from sqlprovider.engine.vtable import ResourceModule
+from sqlprovider.errors import Error
+from sqlprovider.http import ApiClient
+from sqlprovider.spec import Provider, Resource
+
+_logger = logging.getLogger(__name__)
+
+
+class Session:
+    """Engine state shared by every cursor of one connection.
+
+    Args:
+        connection: the apsw connection to serve.
+        provider: the loaded specification.
+        client: HTTP access for this connection's token.
+        max_concurrency: parallel requests per statement (and keep-alive connections).
+    """
+
+    def __init__(
+        self, connection: apsw.Connection, provider: Provider, client: ApiClient, max_concurrency: int = 8
+    ) -> None:
+        self.connection = connection
+        self.provider = provider
+        self.client = client
+        self.max_per_page = provider.pagination.max_per_page
+        self.pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="sqlprovider")
+        self.fetcher = Fetcher(client, self.pool, provider.pagination, window=max_concurrency)
+        self.statement = Statement(None)
+        self.previous = self.statement
+        self.refusals: deque[str] = deque(maxlen=20)
+        self._keyed = frozenset(
+            (r.qualified_name, name)
+            for r in provider.resources()
+            for m in r.methods
+            for name in m.path_params
+        )
+        self._keyed_names = {name for name, _ in self._keyed}
+        self._in_key_query = False
+
+    def install(self) -> None:
+        """Register every resource as an eponymous read-only module and trace statements."""
+        for resource in self.provider.resources():
+            self.connection.create_module(
+                resource.qualified_name,
+                ResourceModule(self, resource),
+                use_bestindex_object=True,
+                eponymous_only=True,
+                read_only=True,
+            )
+        self.connection.exec_trace = self.on_statement
+
+    def close(self) -> None:
+        """Stop workers and release HTTP connections."""
+        self.statement.finish()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.client.close()
+
+    def on_statement(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
+        """apsw's exec trace: a statement is about to run, so it gets a fresh context."""
+        if not self._in_key_query:
+            self.previous, self.statement = self.statement, Statement(sql)
+        return True
+
+    def last_stats(self) -> dict[str, float]:
+        """API work of the statement before the current one (what `.stats` reports)."""
+        return self.previous.stats.as_dict()
+
+    def note_refusal(self, reason: str) -> None:
+        """Remember why a plan was refused, to explain SQLite's 'no query solution'."""
+        self.refusals.append(reason)
+
+    def stream(self, resource: Resource, calls: list[Call]) -> Iterator[Item]:
+        """Records of `calls`, after prefetching the rest of a join's keys if this is one."""
+        statement = self.statement
+        if statement.retained_sources is None:
+            statement.retained_sources = frozenset(s.source for s in self._key_sources(statement))
+        if calls and resource.qualified_name in self._keyed_names:
+            self._prefetch_join_keys(resource, statement)
+        return self.fetcher.stream(resource, calls, statement)
+
+    def _key_sources(self, statement: Statement) -> tuple[Any, ...]:
+        sql = statement.sql
+        if not sql or not any(name in sql.lower() for name in self._keyed_names):
+            return ()
+        from sqlprovider.engine.joins import key_sources  # sqlglot: imported only when needed
+
+        return key_sources(sql, self._keyed)
+
+    def _prefetch_join_keys(self, resource: Resource, statement: Statement) -> None:
+        if resource.qualified_name in statement.prefetched or self._in_key_query:
+            return
+        statement.prefetched.add(resource.qualified_name)
+        sources = [s for s in self._key_sources(statement) if s.table == resource.qualified_name]
+        if not sources:
+            return
+        source = sources[0]
+        self._in_key_query = True
+        try:
+            cursor = self.connection.cursor()
+            cursor.exec_trace = lambda *_: True
+            values = {row[0] for row in cursor.execute(source.query)}
+            calls = plan_calls(resource, [source.column], [values], self.max_per_page)
+        except (Error, apsw.Error) as exc:
+            # The nested loop will ask for each key itself; only speed is lost.
+            _logger.debug("no join prefetch for %s: %s", resource.qualified_name, exc)
+            return
+        finally:
+            self._in_key_query = False
+        _logger.debug("join prefetch: %d calls for %s", len(calls), resource.qualified_name)
+        for call in calls:
+            self.fetcher.start(resource, call, statement, first_page(call))

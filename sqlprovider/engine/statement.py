@@ -1,0 +1,67 @@
+"""What one SQL statement shares across its cursors: counters, a call memo, a cancel switch.
+
+SQLite's nested-loop joins call a table's Filter once per outer row, often with a value seen
+before; the memo makes each distinct request once per statement, and lets a join prefetch fill
+in results before SQLite asks for them. Imports `http.stats` only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from typing import Any
+
+from sqlprovider.http.stats import RequestStats
+
+
+class Statement:
+    """Per-statement state, created when SQLite starts executing a statement.
+
+    Attributes:
+        sql: the statement's text as SQLite sees it (None when unknown).
+        stats: API work done for this statement.
+        cancel: set to stop waiting workers (interrupt, or the statement ended early).
+        prefetched: resources whose join keys were already prefetched.
+    """
+
+    def __init__(self, sql: str | None) -> None:
+        self.sql = sql
+        self.stats = RequestStats()
+        self.cancel = threading.Event()
+        self.prefetched: set[str] = set()
+        self.retained_sources: frozenset[str] | None = None
+        self._memo: dict[Hashable, Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def shared(self, key: Hashable, submit: Callable[[], Future[Any]], *, retain: bool) -> Future[Any]:
+        """The future of an identical earlier call, else a new one from `submit()`.
+
+        Args:
+            retain: keep the result for later identical calls in this statement; without it, the
+                future is shared only while it is in flight (bounded memory for long scans).
+        """
+        with self._lock:
+            known = self._memo.get(key)
+            if known is not None:
+                if not retain and known.done():
+                    del self._memo[key]
+                return known
+            future = submit()
+            self._memo[key] = future
+        if not retain:
+            future.add_done_callback(lambda _: self._forget(key, future))
+        return future
+
+    def _forget(self, key: Hashable, future: Future[Any]) -> None:
+        with self._lock:
+            if self._memo.get(key) is future:
+                del self._memo[key]
+
+    def finish(self) -> None:
+        """Stop every queued call of this statement; results already in flight are dropped."""
+        self.cancel.set()
+        with self._lock:
+            for future in self._memo.values():
+                future.cancel()
+            self._memo.clear()

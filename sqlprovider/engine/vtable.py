@@ -1,0 +1,144 @@
+"""The apsw virtual-table protocol: one eponymous, read-only module per resource.
+
+The only code that knows BestIndex, Filter, Eof, Next and Column. Decisions are delegated:
+`plan` chooses pushdown and calls, `fetch` runs them, `rows` turns records into values.
+Imports `spec`, `engine.*` and `errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import apsw
+
+from sqlprovider.engine.fetch import Item
+from sqlprovider.engine.plan import Offer, plan_calls, plan_index
+from sqlprovider.engine.rows import Extractor, extractors
+from sqlprovider.errors import MissingKeyColumnError
+from sqlprovider.spec import Resource
+
+if TYPE_CHECKING:
+    from sqlprovider.engine.session import Session
+
+
+def create_table_sql(resource: Resource) -> str:
+    """The CREATE TABLE statement SQLite learns the columns from (parameters are HIDDEN)."""
+    parts = []
+    for column in resource.columns:
+        hidden = " HIDDEN" if column.hidden else ""
+        parts.append(f'"{column.name}" {column.sqlite_type}{hidden}')
+    return f"CREATE TABLE x({', '.join(parts)})"
+
+
+class ResourceModule:
+    """Module and table at once: eponymous tables need no per-instance state."""
+
+    def __init__(self, session: Session, resource: Resource) -> None:
+        self.session = session
+        self.resource = resource
+        self.column_names = [c.name for c in resource.columns]
+        self.extractors = extractors(resource)
+        self._schema = create_table_sql(resource)
+
+    def Connect(self, connection: Any, modulename: str, databasename: str, tablename: str, *args: str) -> tuple[str, ResourceModule]:  # noqa: N802
+        """Declare the table's columns to SQLite."""
+        return self._schema, self
+
+    Create = Connect
+
+    def Disconnect(self) -> None:  # noqa: N802
+        """Nothing to release: state lives in the session."""
+
+    def BestIndexObject(self, info: apsw.IndexInfo) -> bool:  # noqa: N802
+        """Push down what the API can take; refuse plans that cannot supply a required key."""
+        offers = []
+        for i in range(info.nConstraint):
+            index = info.get_aConstraint_iColumn(i)
+            name = self.column_names[index] if 0 <= index < len(self.column_names) else None
+            offers.append(
+                Offer(name, info.get_aConstraint_op(i), info.get_aConstraint_usable(i), info.get_aConstraintUsage_in(i))
+            )
+        try:
+            plan = plan_index(self.resource, offers)
+        except MissingKeyColumnError as exc:
+            self.session.note_refusal(str(exc))
+            raise
+        if plan is None:
+            self.session.note_refusal(
+                f"{self.resource.qualified_name} can only be read once {', '.join(self.resource.required_parameters)} "
+                "is known, and no join order supplies it first"
+            )
+            return False
+        for argv, use in enumerate(plan.uses, start=1):
+            info.set_aConstraintUsage_argvIndex(use.offer, argv)
+            info.set_aConstraintUsage_omit(use.offer, use.omit)
+            if use.as_set:
+                info.set_aConstraintUsage_in(use.offer, True)
+        info.idxStr = plan.idx_str
+        info.estimatedCost = plan.cost
+        info.estimatedRows = plan.rows
+        return True
+
+    def Open(self) -> ResourceCursor:  # noqa: N802
+        """A new cursor over this table."""
+        return ResourceCursor(self)
+
+
+class ResourceCursor:
+    """Streams the records of one Filter call."""
+
+    def __init__(self, table: ResourceModule) -> None:
+        self._table = table
+        self._extractors: list[Extractor] = table.extractors
+        self._items: Iterator[Item] = iter(())
+        self._item: Item | None = None
+        self._rowid = 0
+
+    def Filter(self, indexnum: int, indexname: str | None, constraintargs: tuple[Any, ...]) -> None:  # noqa: N802
+        """Start the calls for these constraint values and position on the first record."""
+        self.Close()
+        table = self._table
+        names = indexname.split(",") if indexname else []
+        calls = plan_calls(table.resource, names, constraintargs, table.session.max_per_page)
+        self._items = table.session.stream(table.resource, calls)
+        self._rowid = 0
+        self._advance()
+
+    def _advance(self) -> None:
+        try:
+            self._item = next(self._items)
+        except StopIteration:
+            self._item = None
+        except BaseException:
+            self._table.session.statement.finish()
+            raise
+
+    def Eof(self) -> bool:  # noqa: N802
+        """Whether every record was delivered."""
+        return self._item is None
+
+    def Next(self) -> None:  # noqa: N802
+        """Move to the next record (fetching later pages as needed)."""
+        self._rowid += 1
+        self._advance()
+
+    def Rowid(self) -> int:  # noqa: N802
+        """A row number within this Filter call."""
+        return self._rowid
+
+    def Column(self, number: int) -> Any:  # noqa: N802
+        """The value of column `number` of the current record (-1 is the rowid)."""
+        if number < 0:
+            return self._rowid
+        assert self._item is not None
+        record, body, echo = self._item
+        return self._extractors[number](record, body, echo)
+
+    def Close(self) -> None:  # noqa: N802
+        """Stop the stream; queued requests of later pages are cancelled."""
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            close()
+        self._items = iter(())
+        self._item = None

@@ -1,0 +1,27 @@
+"""HTTP access to the API: credentials, pacing, retries, caching and status mapping.
+
+Imports `spec` and `errors` only; nothing here knows about SQLite.
+"""
+
+from __future__ import annotations
+
+from sqlprovider.http.auth import Token, resolve_api_url, resolve_token
+from sqlprovider.http.cache import ResponseCache, shared_cache
+from sqlprovider.http.client import ApiClient, NotFoundError
+from sqlprovider.http.ratelimit import RateLimiter, limiter_for
+from sqlprovider.http.retry import RetryPolicy
+from sqlprovider.http.stats import RequestStats
+
+__all__ = [
+    "ApiClient",
+    "NotFoundError",
+    "RateLimiter",
+    "RequestStats",
+    "ResponseCache",
+    "RetryPolicy",
+    "Token",
+    "limiter_for",
+    "resolve_api_url",
+    "resolve_token",
+    "shared_cache",
+]

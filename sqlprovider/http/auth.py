@@ -1,0 +1,110 @@
+"""Where the token and the API URL come from, and how the token stays secret.
+
+The token lives only inside `Token`; its repr, str and every message show a short fingerprint
+instead. The bearer header is added at send time by `BearerAuth` and never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+import requests
+
+from sqlprovider.errors import InterfaceError
+
+
+class Token:
+    """An API token that never shows itself in logs, reprs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise InterfaceError("the API token must be a non-empty string")
+        self._value = value.strip()
+
+    def reveal(self) -> str:
+        """Return the secret itself; only the bearer header should call this."""
+        return self._value
+
+    @property
+    def fingerprint(self) -> str:
+        """A short, stable, non-reversible id of the token (keys caches and rate limiters)."""
+        return hashlib.sha256(self._value.encode()).hexdigest()[:12]
+
+    def __repr__(self) -> str:
+        return f"Token(fingerprint={self.fingerprint!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Token) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Token cannot be pickled: it would write the secret out")
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """Adds `Authorization: Bearer ...` to each request as it is sent."""
+
+    def __init__(self, token: Token) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        return request
+
+    def __repr__(self) -> str:
+        return f"BearerAuth({self._token!r})"
+
+
+def resolve_token(explicit: str | Token | None, env_names: Sequence[str]) -> Token | None:
+    """Pick the token: the explicit argument, else the first environment variable that is set."""
+    if isinstance(explicit, Token):
+        return explicit
+    if explicit is not None:
+        return Token(explicit)
+    for name in env_names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return Token(value)
+    return None
+
+
+def resolve_api_url(
+    explicit: str | None, env_name: str, default: str, *, allow_http: bool = False
+) -> str:
+    """Pick the base URL and refuse plain HTTP to anything but loopback unless allowed.
+
+    Raises:
+        InterfaceError: for a URL that is not http(s), or plain http to a remote host.
+    """
+    url = (explicit or (os.environ.get(env_name, "") if env_name else "") or default).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InterfaceError(f"api_url must look like https://host[:port], not {url!r}")
+    if parts.username or parts.password:
+        raise InterfaceError("api_url must not carry credentials; pass the token separately")
+    if parts.scheme == "http" and not allow_http and not is_loopback(parts.hostname):
+        raise InterfaceError(
+            f"refusing plain http to {parts.hostname}: the token would travel unencrypted. "
+            "Use https, or pass allow_http=True (--allow-http) if you really mean it."
+        )
+    return url
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine (localhost or a loopback address)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,96 @@
+"""A process-wide cache of API response bodies, with time-to-live and single flight.
+
+Entries are keyed by token fingerprint, URL path and parameters, so two tokens never share an
+answer. Bodies are stored as immutable bytes; each reader applies its own TTL (0 disables reuse).
+Concurrent identical requests share one call whatever the TTL ("single flight").
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+CacheKey = tuple[str, str, str, tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A response body, with its parsed JSON when this caller (or its twin) just parsed it."""
+
+    body: bytes
+    payload: Any = None
+    shared: bool = False
+
+
+class ResponseCache:
+    """An LRU of response bodies bounded in bytes."""
+
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self._max_bytes = max_bytes
+        self._entries: OrderedDict[CacheKey, tuple[float, bytes]] = OrderedDict()
+        self._in_flight: dict[CacheKey, Future[Loaded]] = {}
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def fetch(self, key: CacheKey, ttl: float, load: Callable[[], Loaded]) -> Loaded:
+        """A body younger than `ttl` seconds, else one `load()` shared by concurrent callers."""
+        with self._lock:
+            entry = self._entries.get(key) if ttl > 0 else None
+            if entry is not None and time.monotonic() - entry[0] <= ttl:
+                self._entries.move_to_end(key)
+                return Loaded(entry[1], None, True)
+            pending = self._in_flight.get(key)
+            if pending is None:
+                mine: Future[Loaded] = Future()
+                self._in_flight[key] = mine
+        if pending is not None:
+            twin = pending.result()
+            return Loaded(twin.body, twin.payload, True)
+        try:
+            loaded = load()
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._in_flight.pop(key, None)
+        mine.set_result(loaded)
+        if ttl > 0:
+            self._store(key, loaded.body)
+        return loaded
+
+    def _store(self, key: CacheKey, body: bytes) -> None:
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old[1])
+            self._entries[key] = (time.monotonic(), body)
+            self._size += len(body)
+            while self._size > self._max_bytes and self._entries:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._size -= len(dropped)
+
+    def clear(self) -> int:
+        """Forget every stored body; return how many there were."""
+        with self._lock:
+            count = len(self._entries)
+            self._entries.clear()
+            self._size = 0
+            return count
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+_shared = ResponseCache()
+
+
+def shared_cache() -> ResponseCache:
+    """The cache every connection in this process uses unless given its own."""
+    return _shared

@@ -1,0 +1,278 @@
+"""`ApiClient`: one GET of one page, paced, retried, cached and mapped to a typed error.
+
+Pagination and fan-out live in the engine; this module answers a single request completely or
+raises. It is the one place that turns HTTP statuses into exception classes (`error_for`).
+Imports `http.*` and `errors` only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from sqlprovider.errors import (
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    RateLimitError,
+    ResponseError,
+    ServiceError,
+)
+from sqlprovider.http.auth import BearerAuth, Token
+from sqlprovider.http.cache import CacheKey, Loaded, ResponseCache
+from sqlprovider.http.ratelimit import RateLimiter
+from sqlprovider.http.retry import RETRY_STATUSES, RetryPolicy
+from sqlprovider.http.stats import RequestStats
+
+__all__ = ["ApiClient", "NotFoundError", "error_for"]
+
+_logger = logging.getLogger(__name__)
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+_USER_AGENT = "sqlprovider/0.1 (+https://github.com/sqlprovider)"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """Why one try failed, kept to build the final error once retries run out."""
+
+    status: int | None
+    detail: str
+    body: Mapping[str, Any]
+
+
+class ApiClient:
+    """Sends GET requests for one token and base URL.
+
+    Args:
+        base_url: such as ``https://api.digitalocean.com`` (already checked by `resolve_api_url`).
+        token: the API token, or None (every request then fails with a clear message).
+        limiter: the token's shared pacer.
+        cache: where bodies are shared and kept for `cache_ttl` seconds.
+        timeout: seconds to wait for a connection and for each read.
+        max_connections: size of the keep-alive pool (match the fan-out concurrency).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: Token | None,
+        *,
+        limiter: RateLimiter,
+        cache: ResponseCache,
+        cache_ttl: float = 0.0,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        max_connections: int = 8,
+        token_hint: str = "DIGITALOCEAN_TOKEN",
+    ) -> None:
+        self.base_url = base_url
+        self.cache_ttl = cache_ttl
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self._token = token
+        self._token_hint = token_hint
+        self._limiter = limiter
+        self._cache = cache
+        self._session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, max_connections))
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers["User-Agent"] = _USER_AGENT
+        self._session.headers["Accept"] = "application/json"
+        if token is not None:
+            self._session.auth = BearerAuth(token)
+
+    def __repr__(self) -> str:
+        return f"ApiClient({self.base_url!r}, token={self._token!r})"
+
+    @property
+    def cache(self) -> ResponseCache:
+        """The response cache this client reads and fills."""
+        return self._cache
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._session.close()
+
+    def get(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        *,
+        stats: RequestStats,
+        cancel: threading.Event | None = None,
+    ) -> Any:
+        """Return the parsed JSON body of `GET path?params`.
+
+        Raises:
+            AuthenticationError: no token, or the API refused it.
+            NotFoundError: 404.
+            RateLimitError, ServiceError, ResponseError: still failing after every retry.
+            ApiError: any other error status.
+        """
+        if self._token is None:
+            raise AuthenticationError(
+                f"no DigitalOcean token for GET {path}: set {self._token_hint}, pass "
+                "connect(token=...), or try the local sandbox with --sandbox",
+                status=None,
+                method="GET",
+                url=self.base_url + path,
+            )
+        query = tuple(sorted((k, str(v)) for k, v in params.items()))
+        key: CacheKey = (self._token.fingerprint, "GET", path, query)
+        loaded = self._cache.fetch(key, self.cache_ttl, lambda: self._load(path, query, stats, cancel))
+        if loaded.shared:
+            stats.add(cache_hits=1)
+        if loaded.payload is not None:
+            return loaded.payload
+        return json.loads(loaded.body)
+
+    def _load(
+        self,
+        path: str,
+        query: tuple[tuple[str, str], ...],
+        stats: RequestStats,
+        cancel: threading.Event | None,
+    ) -> Loaded:
+        url = self.base_url + path
+        failure = _Failure(None, "no attempt was made", {})
+        for attempt in range(1, self.retry.attempts + 1):
+            if attempt > 1:
+                stats.add(retries=1)
+            stats.add(throttle_seconds=self._limiter.acquire(cancel))
+            started = time.monotonic()
+            try:
+                response = self._session.get(url, params=query, timeout=self.timeout)
+                body = response.content
+            except _TRANSIENT as exc:
+                elapsed = time.monotonic() - started
+                stats.add(requests=1, api_seconds=elapsed)
+                failure = _Failure(None, f"{type(exc).__name__}: {_short(exc)}", {})
+                _logger.debug("GET %s %s -> %s after %.0f ms", path, dict(query), failure.detail, elapsed * 1e3)
+                self._backoff(attempt, None, cancel)
+                continue
+            elapsed = time.monotonic() - started
+            stats.add(requests=1, bytes=len(body), api_seconds=elapsed)
+            status = response.status_code
+            _logger.debug("GET %s %s -> %s in %.0f ms", path, dict(query), status, elapsed * 1e3)
+            self._limiter.observe(response.headers, status)
+            if status == 429:
+                stats.add(rate_limited=1)
+            if status < 400:
+                try:
+                    payload = json.loads(body)
+                except ValueError as exc:
+                    failure = _Failure(status, f"a body that is not valid JSON ({exc})", {})
+                    self._backoff(attempt, None, cancel)
+                    continue
+                stats.add(pages=1)
+                return Loaded(body, payload)
+            error_body = _error_body(body)
+            if status not in RETRY_STATUSES:
+                raise error_for(status, "GET", url, error_body, attempts=attempt)
+            failure = _Failure(status, f"{status} {error_body.get('message', '')}".strip(), error_body)
+            retry_after = _seconds(response.headers.get("retry-after")) if status == 429 else None
+            self._backoff(attempt, retry_after, cancel)
+        raise _final_error(failure, url, self.retry.attempts)
+
+    def _backoff(self, attempt: int, retry_after: float | None, cancel: threading.Event | None) -> None:
+        if attempt >= self.retry.attempts:
+            return
+        delay = self.retry.delay(attempt, retry_after)
+        if cancel is not None:
+            if cancel.wait(delay):
+                raise InterruptedError("the statement was interrupted while waiting to retry")
+        else:
+            time.sleep(delay)
+
+
+def error_for(
+    status: int, method: str, url: str, body: Mapping[str, Any], *, attempts: int = 1
+) -> ApiError:
+    """Map an error status to its exception class, with a message that says what to do."""
+    api_id = body.get("id")
+    request_id = body.get("request_id")
+    said = f"{status} {api_id or 'error'}: {body.get('message') or 'no message'}"
+    where = f"{method} {_path_of(url)}"
+    suffix = f" (request_id {request_id})" if request_id else ""
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "method": method,
+        "url": url,
+        "request_id": request_id,
+        "api_id": api_id,
+    }
+    if status in (401, 403):
+        return AuthenticationError(
+            f"the API refused the token for {where} ({said}){suffix}. Check DIGITALOCEAN_TOKEN "
+            "or connect(token=...); reading needs the droplet:read and database:read scopes.",
+            **kwargs,
+        )
+    if status == 404:
+        return NotFoundError(f"{where}: {said}{suffix}", **kwargs)
+    if status == 429:
+        return RateLimitError(
+            f"{where} was still rate limited after {attempts} attempts ({said}){suffix}. "
+            "Wait a minute, or lower max_concurrency so the burst limit is not reached.",
+            **kwargs,
+        )
+    if status >= 500:
+        return ServiceError(
+            f"{where} kept failing on the API side after {attempts} attempts ({said}){suffix}; "
+            "no partial result was returned. Try again later.",
+            **kwargs,
+        )
+    return ApiError(f"{where} was refused: {said}{suffix}", **kwargs)
+
+
+def _final_error(failure: _Failure, url: str, attempts: int) -> ApiError:
+    if failure.status is not None and failure.status >= 400:
+        return error_for(failure.status, "GET", url, failure.body, attempts=attempts)
+    where = f"GET {_path_of(url)}"
+    if failure.status is not None:
+        return ResponseError(
+            f"{where} answered {failure.status} with {failure.detail} on each of {attempts} "
+            "attempts; no partial result was returned. Try again later.",
+            status=failure.status,
+            method="GET",
+            url=url,
+        )
+    return ServiceError(
+        f"{where} got no complete answer after {attempts} attempts ({failure.detail}); no partial "
+        "result was returned. Check the network and api_url, or try again later.",
+        status=None,
+        method="GET",
+        url=url,
+    )
+
+
+def _error_body(body: bytes) -> Mapping[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _path_of(url: str) -> str:
+    return "/" + url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 200 else text[:197] + "..."

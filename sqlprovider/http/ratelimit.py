@@ -1,0 +1,87 @@
+"""One pacer per token, shared by every connection in the process.
+
+DigitalOcean counts each request against a token for a sliding hour (5,000) and a sliding
+minute (250, the burst limit). The limiter keeps its own sliding windows so a large fan-out is
+paced instead of answered with a storm of 429s, and it defers to what the API says: an empty
+`ratelimit-remaining` pauses until `ratelimit-reset`, and a `retry-after` pauses every worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+
+#: DigitalOcean's documented limits per token: (requests, window in seconds).
+DEFAULT_WINDOWS: tuple[tuple[int, float], ...] = ((250, 60.0), (5000, 3600.0))
+
+_registry: dict[tuple[str, tuple[tuple[int, float], ...]], RateLimiter] = {}
+_registry_lock = threading.Lock()
+
+
+class RateLimiter:
+    """Sliding-window pacing for one token, safe to share between threads."""
+
+    def __init__(self, windows: Sequence[tuple[int, float]] = DEFAULT_WINDOWS) -> None:
+        self._windows = [(limit, seconds, deque[float]()) for limit, seconds in windows]
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self, cancel: threading.Event | None = None) -> float:
+        """Block until one more request fits every window; return the seconds waited.
+
+        Raises:
+            InterruptedError: when `cancel` is set while waiting.
+        """
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                wait = max(0.0, self._paused_until - now)
+                for limit, seconds, sent in self._windows:
+                    while sent and sent[0] <= now - seconds:
+                        sent.popleft()
+                    if len(sent) >= limit:
+                        wait = max(wait, sent[len(sent) - limit] + seconds - now)
+                if wait <= 0:
+                    for _, _, sent in self._windows:
+                        sent.append(now)
+                    return waited
+            step = min(wait, 0.25)
+            if cancel is not None and cancel.wait(step):
+                raise InterruptedError("the statement was interrupted while waiting for the rate limit")
+            if cancel is None:
+                time.sleep(step)
+            waited += step
+
+    def observe(self, headers: Mapping[str, str], status: int) -> None:
+        """Learn from a response: pause on an empty budget or a `retry-after`."""
+        retry_after = _number(headers.get("retry-after"))
+        if status == 429 and retry_after is not None:
+            self.pause(retry_after)
+        remaining = _number(headers.get("ratelimit-remaining"))
+        reset = _number(headers.get("ratelimit-reset"))
+        if remaining is not None and remaining <= 0 and reset is not None:
+            self.pause(max(0.0, reset - time.time()))
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request of this token for `seconds` from now."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+
+def limiter_for(fingerprint: str, windows: Sequence[tuple[int, float]]) -> RateLimiter:
+    """The process-wide limiter of one token (by fingerprint) and set of windows."""
+    key = (fingerprint, tuple((int(n), float(s)) for n, s in windows))
+    with _registry_lock:
+        if key not in _registry:
+            _registry[key] = RateLimiter(key[1])
+        return _registry[key]
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

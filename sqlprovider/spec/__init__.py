@@ -1,0 +1,30 @@
+"""The provider specification: the model of resources and the loader of `provider_spec/`."""
+
+from __future__ import annotations
+
+from sqlprovider.spec.loader import default_spec_dir, load_providers
+from sqlprovider.spec.model import (
+    RAW_COLUMN,
+    Column,
+    Example,
+    Method,
+    Pagination,
+    Parameter,
+    Provider,
+    Resource,
+    Service,
+)
+
+__all__ = [
+    "RAW_COLUMN",
+    "Column",
+    "Example",
+    "Method",
+    "Pagination",
+    "Parameter",
+    "Provider",
+    "Resource",
+    "Service",
+    "default_spec_dir",
+    "load_providers",
+]

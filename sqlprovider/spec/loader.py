@@ -1,0 +1,384 @@
+"""Read `provider_spec/<provider>/*.yaml` into the frozen model, checking every rule on the way.
+
+One `provider.yaml` per provider holds what its resources share; every other YAML file is one
+service. The loader reports all problems at once (file and key path each) in one `SpecError`,
+so a spec author fixes a file in one pass. Imports only `spec.model` and `errors`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sqlprovider.errors import SpecError
+from sqlprovider.spec.model import (
+    RAW_COLUMN,
+    SQLITE_TYPES,
+    Column,
+    Example,
+    Method,
+    Pagination,
+    Parameter,
+    Provider,
+    Resource,
+    Service,
+)
+
+SPEC_DIR_ENV = "SQLPROVIDER_SPEC_DIR"
+
+_RESOURCE_KEYS = {
+    "description",
+    "identity",
+    "parameters",
+    "methods",
+    "columns",
+    "examples",
+    "error_hints",
+}
+_PARAMETER_KEYS = {
+    "in",
+    "type",
+    "description",
+    "minimum",
+    "maximum",
+    "enum",
+    "format",
+    "exact",
+    "default",
+    "when_absent",
+    "conflicts_with",
+    "values_from",
+    "example",
+}
+_METHOD_KEYS = {"path", "records", "shape", "paginated", "query", "not_found"}
+_COLUMN_KEYS = {"type", "description", "path", "scope"}
+
+
+def default_spec_dir() -> Path:
+    """Where the specs live: `$SQLPROVIDER_SPEC_DIR`, else `provider_spec/` beside the package."""
+    configured = os.environ.get(SPEC_DIR_ENV)
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "provider_spec"
+
+
+def load_providers(spec_dir: Path | str | None = None) -> tuple[Provider, ...]:
+    """Load every provider under `spec_dir` (one sub-folder each).
+
+    Raises:
+        SpecError: listing every problem found in every file.
+    """
+    root = Path(spec_dir) if spec_dir is not None else default_spec_dir()
+    folders = sorted(p for p in root.iterdir() if (p / "provider.yaml").is_file())
+    if not folders:
+        raise SpecError([f"{root}: no <provider>/provider.yaml found"])
+    problems: list[str] = []
+    providers = [_load_provider(folder, problems) for folder in folders]
+    if problems:
+        raise SpecError(problems)
+    return tuple(p for p in providers if p is not None)
+
+
+def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        problems.append(f"{path.name}: not valid YAML: {exc}")
+        return {}
+    if not isinstance(data, dict):
+        problems.append(f"{path.name}: the top level must be a mapping")
+        return {}
+    return data
+
+
+def _load_provider(folder: Path, problems: list[str]) -> Provider | None:
+    head = _read_yaml(folder / "provider.yaml", problems)
+    where = "provider.yaml"
+    name = _text(head, "provider", where, problems)
+    paging = head.get("pagination") or {}
+    pagination = Pagination(
+        page_param=str(paging.get("page_param", "page")),
+        per_page_param=str(paging.get("per_page_param", "per_page")),
+        max_per_page=int(paging.get("max_per_page", 100)),
+        next_link=tuple(str(paging.get("next_link", "links.pages.next")).split(".")),
+        total=tuple(str(paging.get("total", "meta.total")).split(".")),
+    )
+    services = []
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name != "provider.yaml":
+            services.append(_load_service(path, name, pagination, problems))
+    provider = Provider(
+        name=name,
+        description=_text(head, "description", where, problems),
+        api_url=_text(head, "api_url", where, problems).rstrip("/"),
+        api_url_env=str(head.get("api_url_env", "")),
+        token_env=tuple(head.get("token_env") or ()),
+        pagination=pagination,
+        services=tuple(services),
+    )
+    _check_cross_references(provider, problems)
+    return provider
+
+
+def _load_service(
+    path: Path, provider: str, pagination: Pagination, problems: list[str]
+) -> Service:
+    data = _read_yaml(path, problems)
+    where = path.name
+    name = _text(data, "service", where, problems)
+    if name and name != path.stem:
+        problems.append(f"{where}: service '{name}' must live in a file named {name}.yaml")
+    resources = []
+    for resource_name, body in (data.get("resources") or {}).items():
+        spot = f"{where}: resources.{resource_name}"
+        if not isinstance(body, dict):
+            problems.append(f"{spot}: must be a mapping")
+            continue
+        resources.append(_load_resource(provider, name, resource_name, body, pagination, spot, problems))
+    if not resources:
+        problems.append(f"{where}: declares no resources")
+    return Service(
+        name=name,
+        description=_text(data, "description", where, problems),
+        resources=tuple(resources),
+    )
+
+
+def _load_resource(
+    provider: str,
+    service: str,
+    name: str,
+    body: dict[str, Any],
+    pagination: Pagination,
+    spot: str,
+    problems: list[str],
+) -> Resource:
+    _unknown_keys(body, _RESOURCE_KEYS, spot, problems)
+    parameters = [
+        _load_parameter(p_name, p_body or {}, f"{spot}.parameters.{p_name}", problems)
+        for p_name, p_body in (body.get("parameters") or {}).items()
+    ]
+    methods = [
+        _load_method(m_name, m_body or {}, f"{spot}.methods.{m_name}", problems)
+        for m_name, m_body in (body.get("methods") or {}).items()
+    ]
+    if not methods:
+        problems.append(f"{spot}: needs at least one method")
+    if any(m.paginated for m in methods):
+        parameters += _pagination_parameters(pagination)
+    columns = _load_columns(body.get("columns") or {}, parameters, spot, problems)
+    examples = [
+        Example(description=str(e.get("description", "")), sql=" ".join(str(e.get("sql", "")).split()))
+        for e in body.get("examples") or []
+        if isinstance(e, dict)
+    ]
+    if not examples or any(not e.sql for e in examples):
+        problems.append(f"{spot}.examples: needs at least one example, each with sql")
+    resource = Resource(
+        provider=provider,
+        service=service,
+        name=name,
+        description=_text(body, "description", spot, problems),
+        methods=tuple(methods),
+        parameters=tuple(parameters),
+        columns=tuple(columns),
+        examples=tuple(examples),
+        identity=body.get("identity"),
+        error_hints={int(k): " ".join(str(v).split()) for k, v in (body.get("error_hints") or {}).items()},
+    )
+    _check_resource(resource, spot, problems)
+    return resource
+
+
+def _pagination_parameters(pagination: Pagination) -> list[Parameter]:
+    return [
+        Parameter(
+            name=pagination.page_param,
+            location="query",
+            type="integer",
+            minimum=1,
+            role="page",
+            description="Return only this page of results (1 is the first); left out, every page is read.",
+        ),
+        Parameter(
+            name=pagination.per_page_param,
+            location="query",
+            type="integer",
+            minimum=1,
+            maximum=pagination.max_per_page,
+            role="per_page",
+            description=(
+                f"Page size, 1 to {pagination.max_per_page}; left out, the engine asks for "
+                f"{pagination.max_per_page} per page."
+            ),
+        ),
+    ]
+
+
+def _load_parameter(name: str, body: dict[str, Any], spot: str, problems: list[str]) -> Parameter:
+    _unknown_keys(body, _PARAMETER_KEYS, spot, problems)
+    location = body.get("in")
+    if location not in ("path", "query"):
+        problems.append(f"{spot}.in: must be path or query, not {location!r}")
+        location = "query"
+    kind = body.get("type")
+    if kind not in ("integer", "string"):
+        problems.append(f"{spot}.type: must be integer or string, not {kind!r}")
+        kind = "string"
+    fmt = body.get("format")
+    if fmt not in (None, "uuid"):
+        problems.append(f"{spot}.format: only uuid is known, not {fmt!r}")
+        fmt = None
+    when_absent = body.get("when_absent", "omit")
+    enum = tuple(str(v) for v in body.get("enum") or ())
+    if when_absent not in ("omit", "each_value") or (when_absent == "each_value" and not enum):
+        problems.append(f"{spot}.when_absent: must be omit, or each_value with an enum")
+        when_absent = "omit"
+    return Parameter(
+        name=name,
+        location=location,
+        type=kind,
+        description=_text(body, "description", spot, problems),
+        minimum=body.get("minimum"),
+        maximum=body.get("maximum"),
+        enum=enum,
+        format=fmt,
+        exact=bool(body.get("exact", True)),
+        default=body.get("default"),
+        when_absent=when_absent,
+        conflicts_with=tuple(body.get("conflicts_with") or ()),
+        values_from=tuple(body.get("values_from") or ()),
+        example=body.get("example"),
+    )
+
+
+def _load_method(name: str, body: dict[str, Any], spot: str, problems: list[str]) -> Method:
+    _unknown_keys(body, _METHOD_KEYS, spot, problems)
+    path = str(body.get("path", ""))
+    if not path.startswith("/"):
+        problems.append(f"{spot}.path: must start with /")
+    shape = body.get("shape", "list")
+    if shape not in ("list", "map", "object"):
+        problems.append(f"{spot}.shape: must be list, map or object, not {shape!r}")
+        shape = "list"
+    not_found = body.get("not_found", "error")
+    if not_found not in ("empty", "error"):
+        problems.append(f"{spot}.not_found: must be empty or error, not {not_found!r}")
+        not_found = "error"
+    records = str(body.get("records", ""))
+    if not records:
+        problems.append(f"{spot}.records: says where the records sit in the response")
+    return Method(
+        name=name,
+        path=path,
+        records=tuple(records.split(".")),
+        shape=shape,
+        paginated=bool(body.get("paginated", False)),
+        query=tuple(body.get("query") or ()),
+        not_found=not_found,
+    )
+
+
+def _load_columns(
+    declared: dict[str, Any], parameters: list[Parameter], spot: str, problems: list[str]
+) -> list[Column]:
+    by_parameter = {p.name: p for p in parameters}
+    columns = []
+    for name, body in declared.items():
+        where = f"{spot}.columns.{name}"
+        body = body or {}
+        _unknown_keys(body, _COLUMN_KEYS, where, problems)
+        kind = body.get("type")
+        if kind not in SQLITE_TYPES:
+            problems.append(f"{where}.type: must be one of {sorted(SQLITE_TYPES)}, not {kind!r}")
+            kind = "text"
+        scope = body.get("scope", "record")
+        if scope not in ("record", "response"):
+            problems.append(f"{where}.scope: must be record or response, not {scope!r}")
+            scope = "record"
+        columns.append(
+            Column(
+                name=name,
+                type=kind,
+                description=_text(body, "description", where, problems),
+                path=tuple(str(body.get("path", name)).split(".")),
+                scope=scope,
+                parameter=name if name in by_parameter else None,
+            )
+        )
+    declared_names = {c.name for c in columns}
+    for parameter in parameters:
+        if parameter.name not in declared_names:
+            columns.append(
+                Column(
+                    name=parameter.name,
+                    type="integer" if parameter.type == "integer" else "text",
+                    description=parameter.description,
+                    path=(parameter.name,),
+                    hidden=True,
+                    parameter=parameter.name,
+                )
+            )
+    if RAW_COLUMN in declared_names:
+        problems.append(f"{spot}.columns.{RAW_COLUMN}: the name is reserved for the whole record")
+    columns.append(
+        Column(
+            name=RAW_COLUMN,
+            type="json",
+            description="The whole API record as JSON text; reach unmodelled fields with ->>.",
+            path=(),
+            hidden=True,
+        )
+    )
+    return columns
+
+
+def _check_resource(resource: Resource, spot: str, problems: list[str]) -> None:
+    names = {p.name for p in resource.parameters}
+    for method in resource.methods:
+        for param in method.params:
+            if param not in names:
+                problems.append(f"{spot}.methods.{method.name}: parameter '{param}' is not declared")
+        for param in method.path_params:
+            if resource.parameter(param).location != "path":
+                problems.append(f"{spot}.parameters.{param}: used in a path, so `in` must be path")
+    for parameter in resource.parameters:
+        for other in parameter.conflicts_with:
+            if other not in names:
+                problems.append(f"{spot}.parameters.{parameter.name}.conflicts_with: unknown '{other}'")
+        used = any(parameter.name in m.params for m in resource.methods) or parameter.role
+        if not used:
+            problems.append(f"{spot}.parameters.{parameter.name}: no method sends it")
+    if resource.identity and resource.identity not in {c.name for c in resource.columns}:
+        problems.append(f"{spot}.identity: '{resource.identity}' is not a column")
+    if len({c.name for c in resource.columns}) != len(resource.columns):
+        problems.append(f"{spot}.columns: names must be unique")
+
+
+def _check_cross_references(provider: Provider, problems: list[str]) -> None:
+    known = {f"{r.qualified_name}.{c.name}" for r in provider.resources() for c in r.columns}
+    for resource in provider.resources():
+        for parameter in resource.parameters:
+            for source in parameter.values_from:
+                if source not in known:
+                    problems.append(
+                        f"{resource.service}.yaml: resources.{resource.name}.parameters."
+                        f"{parameter.name}.values_from: no column {source}"
+                    )
+
+
+def _text(data: dict[str, Any], key: str, where: str, problems: list[str]) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{where}: '{key}' is required text")
+        return ""
+    return " ".join(value.split())
+
+
+def _unknown_keys(body: dict[str, Any], allowed: set[str], spot: str, problems: list[str]) -> None:
+    for key in sorted(set(body) - allowed):
+        problems.append(f"{spot}: unknown key '{key}' (known: {', '.join(sorted(allowed))})")
+

@@ -1,0 +1,214 @@
+"""The provider specification as frozen dataclasses: what a resource is, with no I/O.
+
+Everything the engine, the docs and the metadata tables know about a resource comes from here;
+there is no per-resource Python anywhere else. Imports only `errors` (and nothing at all today).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["integer", "real", "text", "boolean", "json", "timestamp"]
+ParameterType = Literal["integer", "string"]
+
+#: How each column type is declared to SQLite (decides affinity and the DB-API type code).
+#: Timestamps stay TEXT: ISO 8601 strings sort and compare correctly as text.
+SQLITE_TYPES: dict[str, str] = {
+    "integer": "INTEGER",
+    "real": "REAL",
+    "text": "TEXT",
+    "boolean": "BOOLEAN",
+    "json": "JSON",
+    "timestamp": "TEXT",
+}
+
+RAW_COLUMN = "raw"
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """How the provider's list endpoints paginate."""
+
+    page_param: str
+    per_page_param: str
+    max_per_page: int
+    next_link: tuple[str, ...]
+    total: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One API parameter of a resource, which SQL supplies through `column = value`.
+
+    Attributes:
+        exact: the API applies the filter exactly as SQLite would, so SQLite may skip its re-check.
+        when_absent: ``each_value`` makes an unconstrained query call once per enum value (the
+            API's default hides some records, such as GPU Droplets).
+        default: what the API assumes when the parameter is not sent; echoed in its column.
+        values_from: qualified ``table.column`` names that can supply the value in a join.
+        role: ``page`` or ``per_page`` for the pagination parameters the engine adds itself.
+    """
+
+    name: str
+    location: Literal["path", "query"]
+    type: ParameterType
+    description: str
+    minimum: int | None = None
+    maximum: int | None = None
+    enum: tuple[str, ...] = ()
+    format: Literal["uuid"] | None = None
+    exact: bool = True
+    default: str | int | None = None
+    when_absent: Literal["omit", "each_value"] = "omit"
+    conflicts_with: tuple[str, ...] = ()
+    values_from: tuple[str, ...] = ()
+    example: str | int | None = None
+    role: Literal["page", "per_page"] | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    """One HTTP endpoint that can produce the resource's rows.
+
+    Attributes:
+        records: dotted path to the records in the response body.
+        shape: ``list`` (an array), ``map`` (an object whose values are the records) or
+            ``object`` (a single record).
+        not_found: ``empty`` turns a 404 into zero rows (a per-parent list or get).
+    """
+
+    name: str
+    path: str
+    records: tuple[str, ...]
+    shape: Literal["list", "map", "object"] = "list"
+    paginated: bool = False
+    query: tuple[str, ...] = ()
+    not_found: Literal["empty", "error"] = "error"
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        """Names of the `{placeholders}` in the path, in order."""
+        return tuple(_PLACEHOLDER.findall(self.path))
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """Every parameter this method sends: path first, then query."""
+        return self.path_params + self.query
+
+
+@dataclass(frozen=True)
+class Column:
+    """One SQL column and where its value comes from.
+
+    Attributes:
+        path: dotted path into the record (or into the response when `scope` is ``response``).
+        hidden: left out of ``SELECT *`` (parameters and ``raw``), still usable in WHERE.
+        parameter: the API parameter this column feeds, if any.
+    """
+
+    name: str
+    type: ColumnType
+    description: str
+    path: tuple[str, ...]
+    scope: Literal["record", "response"] = "record"
+    hidden: bool = False
+    parameter: str | None = None
+
+    @property
+    def sqlite_type(self) -> str:
+        """The declared SQLite type of the column."""
+        return SQLITE_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Example:
+    """A query shown in the docs and run against the sandbox by the tests."""
+
+    description: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One SQL table backed by one or more API endpoints."""
+
+    provider: str
+    service: str
+    name: str
+    description: str
+    methods: tuple[Method, ...]
+    parameters: tuple[Parameter, ...]
+    columns: tuple[Column, ...]
+    examples: tuple[Example, ...]
+    identity: str | None = None
+    error_hints: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def qualified_name(self) -> str:
+        """The three-part SQL name, such as ``digitalocean.compute.droplet_backups``."""
+        return f"{self.provider}.{self.service}.{self.name}"
+
+    def parameter(self, name: str) -> Parameter:
+        """Return the parameter called `name` (KeyError when there is none)."""
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        raise KeyError(name)
+
+    def column(self, name: str) -> Column:
+        """Return the column called `name` (KeyError when there is none)."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    @property
+    def required_parameters(self) -> tuple[str, ...]:
+        """Parameters every method needs: a query that lacks one cannot be answered."""
+        needed = [set(method.path_params) for method in self.methods]
+        common = set.intersection(*needed) if needed else set()
+        return tuple(p.name for p in self.parameters if p.name in common)
+
+    @property
+    def is_paginated(self) -> bool:
+        """Whether any method of the resource paginates."""
+        return any(method.paginated for method in self.methods)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A group of resources, one spec file."""
+
+    name: str
+    description: str
+    resources: tuple[Resource, ...]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """Everything the engine serves: the provider, its services and their resources."""
+
+    name: str
+    description: str
+    api_url: str
+    api_url_env: str
+    token_env: tuple[str, ...]
+    pagination: Pagination
+    services: tuple[Service, ...]
+
+    def resources(self) -> Iterator[Resource]:
+        """Every resource of every service, in spec order."""
+        for service in self.services:
+            yield from service.resources
+
+    def resource(self, qualified_name: str) -> Resource:
+        """Return a resource by its three-part name, without regard to case."""
+        wanted = qualified_name.lower()
+        for resource in self.resources():
+            if resource.qualified_name == wanted:
+                return resource
+        raise KeyError(qualified_name)
