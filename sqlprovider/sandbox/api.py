@@ -12,7 +12,6 @@ import json
 import math
 import re
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,8 +36,8 @@ class Reply:
 
 
 def error(status: int, error_id: str, message: str) -> Reply:
-    """Build an error reply with the API's `{id, message, request_id}` body."""
-    return Reply(status, {"id": error_id, "message": message, "request_id": str(uuid.uuid4())})
+    """Build an error reply with the API's `{id, message}` body (the server adds `request_id`)."""
+    return Reply(status, {"id": error_id, "message": message})
 
 
 NOT_FOUND = "The resource you requested could not be found."

@@ -11,6 +11,7 @@ import json
 import random
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -73,6 +74,7 @@ class Service:
         self.latency_ms = latency_ms
         self.jitter_ms = jitter_ms
         self._jitter_rng = random.Random(f"jitter:{seed}")
+        self._request_rng = random.Random(f"request-id:{seed}")
         self._lock = threading.Lock()
         self._injector = FaultInjector(faults or Faults())
         self._log: list[RequestRecord] = []
@@ -133,6 +135,8 @@ class Service:
             if fault == "mutate":
                 self.api.account.mutate()
             reply = self._route(method, path, query, body, base_url)
+        if reply.status >= 400 and isinstance(reply.body, dict):
+            reply.body["request_id"] = self._request_id()
         payload = json.dumps(reply.body, separators=(",", ":")).encode()
         out_headers = {"Content-Type": "application/json", **extra}
         out_headers.update(reply.headers)
@@ -148,6 +152,11 @@ class Service:
             return self.api.handle(method, path, query, body, base_url)
         except Exception:  # a sandbox bug must still answer like the API would
             return error(500, *_INJECTED[500])
+
+    def _request_id(self) -> str:
+        # Seeded, so the same seed and request sequence give byte-identical error bodies too.
+        with self._lock:
+            return str(uuid.UUID(int=self._request_rng.getrandbits(128), version=4))
 
     def _sleep(self) -> None:
         if not self.latency_ms and not self.jitter_ms:
