@@ -1,0 +1,55 @@
+"""Shared fixtures: a running sandbox and connections to it.
+
+Fixtures return objects and never set module globals. Tests that change data, faults or limits
+start a sandbox of their own (`make_sandbox`), so the shared one stays as seeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import sqlprovider
+from sqlprovider.sandbox import Sandbox
+
+#: Limits high enough that a whole test module never trips the sandbox's burst limit.
+UNLIMITED = {"per_minute": 1_000_000, "per_hour": 10_000_000}
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """One seeded sandbox for read-only tests (seed 11, 40 droplets, 8 clusters)."""
+    with Sandbox(seed=11, droplets=40, clusters=8, **UNLIMITED) as sb:
+        yield sb
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """Start sandboxes of a test's own (stopped at the end of the test)."""
+    started: list[Sandbox] = []
+
+    def make(**kwargs: Any) -> Sandbox:
+        options = {"seed": 5, "droplets": 20, "clusters": 6, **UNLIMITED, **kwargs}
+        sb = Sandbox(**options).start()
+        started.append(sb)
+        return sb
+
+    yield make
+    for sb in started:
+        sb.stop()
+
+
+def connect_to(sb: Sandbox, **kwargs: Any) -> sqlprovider.Connection:
+    """A DB-API connection to `sb` with fast retries (tests must not sleep for long)."""
+    options = {"backoff": 0.01, "timeout": 5.0, **kwargs}
+    return sqlprovider.connect(token=sb.token, api_url=sb.url, **options)
+
+
+@pytest.fixture
+def con(sandbox: Sandbox) -> Iterator[sqlprovider.Connection]:
+    """A connection to the shared sandbox."""
+    connection = connect_to(sandbox)
+    yield connection
+    connection.close()
