@@ -277,7 +277,7 @@ class Cursor:
 
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
         """Up to `size` (default `arraysize`) more rows."""
-        self._open()
+        self._result()
         wanted = self.arraysize if size is None else size
         out: list[tuple[Any, ...]] = []
         self.connection._enter()
@@ -293,7 +293,7 @@ class Cursor:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         """Every remaining row."""
-        self._open()
+        self._result()
         self.connection._enter()
         try:
             with _mapped(self.connection):
@@ -317,6 +317,15 @@ class Cursor:
         self._rows = iter(())
         self._description = None
         self.rowcount = -1
+
+    def _result(self) -> None:
+        # PEP 249: fetching without a result set (nothing run yet, or DDL/DML) is an error.
+        self._open()
+        if self._description is None:
+            raise errors.ProgrammingError(
+                "no result set to fetch from: run a statement that returns rows (such as "
+                "SELECT) with execute() first"
+            )
 
     def _open(self) -> apsw.Connection:
         if self._closed:
