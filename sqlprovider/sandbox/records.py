@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .catalog import (
@@ -115,19 +116,24 @@ def plan_backups(policy: Policy, created: int, now: int, wanted: int) -> tuple[i
     return newest, period, max(0, min(wanted, MAX_BACKUPS[policy.plan], possible, retained))
 
 
+@lru_cache(maxsize=1024)
+def _policy_parts(policy: Policy, now: int) -> tuple[dict[str, Any], dict[str, str]]:
+    # Only 2 plans x 6 hours x 7 weekdays exist, so the rendered parts are shared (read-only).
+    start = next_window_start(policy, now)
+    window = {"start": iso(start), "end": iso(start + WINDOW_LENGTH_HOURS * 3600)}
+    return policy.to_json(), window
+
+
 def render_policy_record(rec: DropletRecord, now: int) -> dict[str, Any]:
     """Render a `droplet_backup_policy_record`; disabled records omit policy and window keys."""
     if rec.policy is None:
         return {"droplet_id": rec.id, "backup_enabled": False}
-    start = next_window_start(rec.policy, now)
+    policy, window = _policy_parts(rec.policy, now)
     return {
         "droplet_id": rec.id,
         "backup_enabled": True,
-        "backup_policy": rec.policy.to_json(),
-        "next_backup_window": {
-            "start": iso(start),
-            "end": iso(start + WINDOW_LENGTH_HOURS * 3600),
-        },
+        "backup_policy": policy,
+        "next_backup_window": window,
     }
 
 
@@ -142,8 +148,7 @@ def render_droplet(rec: DropletRecord, now: int) -> dict[str, Any]:
     window: dict[str, str] | None = None
     if rec.policy is not None:
         features.insert(0, "backups")
-        start = next_window_start(rec.policy, now)
-        window = {"start": iso(start), "end": iso(start + WINDOW_LENGTH_HOURS * 3600)}
+        window = _policy_parts(rec.policy, now)[1]
     if not rec.gpu:
         features.append("ipv6")
     public = _ipv4(rec.id * 2654435761 % 16_777_216, 104)
