@@ -16,7 +16,14 @@ import apsw
 from sqlprovider.engine import Session
 from sqlprovider.engine.metadata import install_metadata
 from sqlprovider.errors import InterfaceError
-from sqlprovider.http import ApiClient, RetryPolicy, limiter_for, resolve_api_url, resolve_token, shared_cache
+from sqlprovider.http import (
+    ApiClient,
+    RetryPolicy,
+    limiter_for,
+    resolve_api_url,
+    resolve_token,
+    shared_cache,
+)
 from sqlprovider.http.auth import Token
 from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
 from sqlprovider.spec import Provider, load_providers

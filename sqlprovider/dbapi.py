@@ -13,7 +13,7 @@ import datetime
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import apsw
 
@@ -117,7 +117,9 @@ class Connection:
 
     def _checked(self) -> apsw.Connection:
         if self._db is None:
-            raise InterfaceError("the connection is closed; open a new one with sqlprovider.connect()")
+            raise InterfaceError(
+                "the connection is closed; open a new one with sqlprovider.connect()"
+            )
         return self._db
 
     def prepare(self, sql: str) -> str:
@@ -369,7 +371,9 @@ class _mapped:  # noqa: N801 - used as a context manager, reads as a clause
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> Literal[False]:
         if exc is None or isinstance(exc, errors.Error):
             return False
         mapped = map_exception(exc, self._connection)
@@ -380,14 +384,18 @@ class _mapped:  # noqa: N801 - used as a context manager, reads as a clause
 
 def map_exception(exc: BaseException, connection: Connection | None = None) -> errors.Error | None:
     """The PEP 249 exception for an apsw (or interrupt) exception; None to let it through."""
-    if isinstance(exc, InterruptedError) or isinstance(exc, apsw.InterruptError):
-        return errors.OperationalError("the statement was interrupted; its pending API requests were dropped")
+    if isinstance(exc, (InterruptedError, apsw.InterruptError)):
+        return errors.OperationalError(
+            "the statement was interrupted; its pending API requests were dropped"
+        )
     if not isinstance(exc, apsw.Error):
         return None
     text = str(exc).removeprefix("SQLError: ")
     if isinstance(exc, apsw.SQLError):
         if text == "no query solution" and connection is not None:
-            reasons = "; ".join(dict.fromkeys(connection.session.refusals)) or "a required key is missing"
+            reasons = (
+                "; ".join(dict.fromkeys(connection.session.refusals)) or "a required key is missing"
+            )
             return errors.ProgrammingError(
                 f"SQLite found no order in which to read the tables: {reasons}. Supply the key "
                 "with = or IN from a table read first, for example with an inner JOIN from "

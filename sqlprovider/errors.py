@@ -21,7 +21,7 @@ Error
         │   ├── NotFoundError       404 (a per-parent list or get turns it into zero rows)
         │   ├── RateLimitError      429 still failing after retries
         │   ├── ServiceError        5xx, dropped connection or timeout, still failing after retries
-        │   └── ResponseError       a body that is not the JSON the API promises (truncated, HTML...)
+        │   └── ResponseError       a body that is not the promised JSON (truncated, HTML...)
         └── ListChangedError        a paginated list changed while it was being read
 ```
 

@@ -73,9 +73,9 @@ class NameRewriter:
 
 def _start(sql: str, token: object) -> int:
     start: int = token.start  # type: ignore[attr-defined]
-    return start - 1 if start > 0 and sql[start - 1] in "\"`[" else start
+    return start - 1 if start > 0 and sql[start - 1] in '"`[' else start
 
 
 def _end(sql: str, token: object) -> int:
     end: int = token.end + 1  # type: ignore[attr-defined]
-    return end + 1 if end < len(sql) and sql[end] in "\"`]" else end
+    return end + 1 if end < len(sql) and sql[end] in '"`]' else end

@@ -30,13 +30,17 @@ Item = tuple[dict[str, Any], Any, dict[str, Any]]
 class Fetcher:
     """Issues calls through one `ApiClient` on a bounded thread pool."""
 
-    def __init__(self, client: ApiClient, pool: ThreadPoolExecutor, pagination: Pagination, window: int) -> None:
+    def __init__(
+        self, client: ApiClient, pool: ThreadPoolExecutor, pagination: Pagination, window: int
+    ) -> None:
         self.client = client
         self.pool = pool
         self.pagination = pagination
         self.window = max(1, window)
 
-    def start(self, resource: Resource, call: Call, statement: Statement, page: int | None) -> Future[Any]:
+    def start(
+        self, resource: Resource, call: Call, statement: Statement, page: int | None
+    ) -> Future[Any]:
         """Start (or join) the request for one page of `call`; its future holds the body."""
         query = dict(call.query)
         if page is not None:
@@ -52,7 +56,9 @@ class Fetcher:
 
         return statement.shared((call.path, tuple(sorted(query.items()))), submit, retain=retain)
 
-    def _get(self, resource: Resource, path: str, query: dict[str, Any], statement: Statement) -> Any:
+    def _get(
+        self, resource: Resource, path: str, query: dict[str, Any], statement: Statement
+    ) -> Any:
         if statement.cancel.is_set():
             raise InterruptedError("the statement was interrupted")
         try:
@@ -67,7 +73,7 @@ class Fetcher:
         """Yield every record of every call, call by call, page by page."""
         firsts = [self.start(resource, call, statement, first_page(call)) for call in calls]
         try:
-            for call, first in zip(calls, firsts):
+            for call, first in zip(calls, firsts, strict=True):
                 yield from self._call_records(resource, call, first, statement)
         finally:
             for future in firsts:
@@ -110,11 +116,17 @@ class Fetcher:
                 body = future.result()
                 now_total = dig(body, self.pagination.total)
                 if now_total != total:
-                    raise _changed(resource, call, f"meta.total went from {total} to {now_total} by page {number}")
+                    raise _changed(
+                        resource,
+                        call,
+                        f"meta.total went from {total} to {now_total} by page {number}",
+                    )
                 records = list(records_of(body, call.method, call.path))
                 expected = min(call.per_page, total - (number - 1) * call.per_page)
                 if len(records) != expected:
-                    raise _changed(resource, call, f"page {number} held {len(records)} records, not {expected}")
+                    raise _changed(
+                        resource, call, f"page {number} held {len(records)} records, not {expected}"
+                    )
                 seen += len(records)
                 for record in records:
                     yield record, body, call.echo
@@ -122,9 +134,13 @@ class Fetcher:
             for _, future in pending:
                 future.cancel()
         if seen != total:
-            raise _changed(resource, call, f"the pages held {seen} records but meta.total said {total}")
+            raise _changed(
+                resource, call, f"the pages held {seen} records but meta.total said {total}"
+            )
 
-    def _follow_links(self, resource: Resource, call: Call, statement: Statement, body: Any) -> Iterator[Item]:
+    def _follow_links(
+        self, resource: Resource, call: Call, statement: Statement, body: Any
+    ) -> Iterator[Item]:
         """For a list without `meta.total`: read page after page while a next link is given."""
         page = 1
         while isinstance(dig(body, self.pagination.next_link), str):
@@ -142,7 +158,8 @@ def first_page(call: Call) -> int | None:
 
 def _changed(resource: Resource, call: Call, what: str) -> ListChangedError:
     return ListChangedError(
-        f"{resource.qualified_name}: the list at {call.path} changed while it was being read ({what}); "
+        f"{resource.qualified_name}: the list at {call.path} changed while it was being read "
+        f"({what}); "
         "rows could be missing or repeated, so the statement stops rather than return them. "
         "Run it again."
     )

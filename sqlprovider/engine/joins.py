@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -115,9 +116,8 @@ def _conditions(select: exp.Select) -> list[tuple[exp.Expression, str | None]]:
 
 
 def _conjuncts(condition: exp.Expression) -> list[exp.Expression]:
-    if isinstance(condition, exp.And):
-        return [c.unnest() for c in condition.flatten()]
-    return [condition.unnest()]
+    parts = condition.flatten() if isinstance(condition, exp.And) else [condition]
+    return [cast(exp.Expression, part.unnest()) for part in parts]
 
 
 def _equated_column(condition: exp.Expression, alias: str, column: str) -> exp.Column | None:

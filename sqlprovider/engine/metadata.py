@@ -78,19 +78,54 @@ def install_metadata(connection: apsw.Connection, session: Session, provider: Pr
             lambda: [(provider.name, s.name, s.description) for s in provider.services],
         ),
         "sqlprovider_resources": (
-            ["provider", "service", "name", "table_name", "description", "required_keys", "paginated"],
+            [
+                "provider",
+                "service",
+                "name",
+                "table_name",
+                "description",
+                "required_keys",
+                "paginated",
+            ],
             lambda: [_resource_row(r) for r in provider.resources()],
         ),
         "sqlprovider_columns": (
-            ["table_name", "position", "name", "type", "description", "hidden", "is_key", "required"],
+            [
+                "table_name",
+                "position",
+                "name",
+                "type",
+                "description",
+                "hidden",
+                "is_key",
+                "required",
+            ],
             lambda: [row for r in provider.resources() for row in _column_rows(r)],
         ),
         "sqlprovider_parameters": (
-            ["table_name", "name", "location", "type", "required", "exact", "constraint_text", "description"],
+            [
+                "table_name",
+                "name",
+                "location",
+                "type",
+                "required",
+                "exact",
+                "constraint_text",
+                "description",
+            ],
             lambda: [row for r in provider.resources() for row in _parameter_rows(r)],
         ),
         "sqlprovider_methods": (
-            ["table_name", "method", "http", "path", "required_params", "optional_params", "sql_verb", "paginated"],
+            [
+                "table_name",
+                "method",
+                "http",
+                "path",
+                "required_params",
+                "optional_params",
+                "sql_verb",
+                "paginated",
+            ],
             lambda: [row for r in provider.resources() for row in _method_rows(r)],
         ),
         "sqlprovider_stats": (
@@ -99,9 +134,14 @@ def install_metadata(connection: apsw.Connection, session: Session, provider: Pr
         ),
     }
     for name, (columns, rows) in tables.items():
-        connection.create_module(name, StaticTable(columns, rows), eponymous_only=True, read_only=True)
+        table = StaticTable(columns, rows)
+        connection.create_module(name, table, eponymous_only=True, read_only=True)  # type: ignore[arg-type]
+
+    def clear_cache(*_: Any) -> int:
+        return session.client.cache.clear()
+
     connection.create_scalar_function(
-        "sqlprovider_cache_clear", lambda: session.client.cache.clear(), 0, deterministic=False
+        "sqlprovider_cache_clear", clear_cache, 0, deterministic=False
     )
 
 
@@ -166,7 +206,9 @@ def _method_rows(resource: Resource) -> list[Row]:
     required = set(resource.required_parameters)
     rows = []
     for m in resource.methods:
-        optional = [p.name for p in resource.parameters if p.name in m.query or (p.role and m.paginated)]
+        optional = [
+            p.name for p in resource.parameters if p.name in m.query or (p.role and m.paginated)
+        ]
         rows.append(
             (
                 resource.qualified_name,

@@ -46,13 +46,16 @@ def _integer(resource: Resource, parameter: Parameter, value: Any) -> int:
         number = None
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and _INTEGER.fullmatch(value):
+    elif (isinstance(value, float) and value.is_integer()) or (
+        isinstance(value, str) and _INTEGER.fullmatch(value)
+    ):
         number = int(value)
     low, high = parameter.minimum, parameter.maximum
-    if number is None or number > _INT64_MAX or (low is not None and number < low) or (
-        high is not None and number > high
+    if (
+        number is None
+        or number > _INT64_MAX
+        or (low is not None and number < low)
+        or (high is not None and number > high)
     ):
         bounds = "a whole number"
         if low is not None and high is not None:
@@ -63,8 +66,12 @@ def _integer(resource: Resource, parameter: Parameter, value: Any) -> int:
     return number
 
 
-def _invalid(resource: Resource, parameter: Parameter, value: Any, wanted: str) -> InvalidParameterError:
-    example = f" (for example {parameter.name} = {parameter.example!r})" if parameter.example else ""
+def _invalid(
+    resource: Resource, parameter: Parameter, value: Any, wanted: str
+) -> InvalidParameterError:
+    example = (
+        f" (for example {parameter.name} = {parameter.example!r})" if parameter.example else ""
+    )
     return InvalidParameterError(
         f"{resource.qualified_name}: {parameter.name} must be {wanted}{example}, not {value!r}. "
         "Nothing was sent to the API.",

@@ -144,10 +144,12 @@ def plan_calls(
         InvalidParameterError: a value the API would reject; nothing has been sent.
     """
     given: dict[str, list[int | str]] = {}
-    for name, value in zip(names, values):
+    for name, value in zip(names, values, strict=True):
         parameter = resource.parameter(name)
         raw = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else [value]
-        checked = sorted({normalize(resource, parameter, v) for v in raw if v is not None}, key=repr)
+        checked = sorted(
+            {normalize(resource, parameter, v) for v in raw if v is not None}, key=repr
+        )
         given[name] = checked
     if any(not options for options in given.values()):
         return []
@@ -170,7 +172,7 @@ def plan_calls(
     calls = []
     names_in_order = list(choices)
     for combo in itertools.product(*(choices[n] for n in names_in_order)):
-        chosen = dict(zip(names_in_order, combo))
+        chosen = dict(zip(names_in_order, combo, strict=True))
         calls.append(_make_call(resource, method, chosen, given, page, per_page, max_per_page))
     return calls
 

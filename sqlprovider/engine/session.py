@@ -40,13 +40,19 @@ class Session:
     """
 
     def __init__(
-        self, connection: apsw.Connection, provider: Provider, client: ApiClient, max_concurrency: int = 8
+        self,
+        connection: apsw.Connection,
+        provider: Provider,
+        client: ApiClient,
+        max_concurrency: int = 8,
     ) -> None:
         self.connection = connection
         self.provider = provider
         self.client = client
         self.max_per_page = provider.pagination.max_per_page
-        self.pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="sqlprovider")
+        self.pool = ThreadPoolExecutor(
+            max_workers=max_concurrency, thread_name_prefix="sqlprovider"
+        )
         self.fetcher = Fetcher(client, self.pool, provider.pagination, window=max_concurrency)
         self.statement = Statement(None)
         self.previous = self.statement
@@ -65,7 +71,7 @@ class Session:
         for resource in self.provider.resources():
             self.connection.create_module(
                 resource.qualified_name,
-                ResourceModule(self, resource),
+                ResourceModule(self, resource),  # type: ignore[arg-type]  # apsw's Protocol is stricter
                 use_bestindex_object=True,
                 eponymous_only=True,
                 read_only=True,

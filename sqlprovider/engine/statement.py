@@ -34,7 +34,9 @@ class Statement:
         self._memo: dict[Hashable, Future[Any]] = {}
         self._lock = threading.Lock()
 
-    def shared(self, key: Hashable, submit: Callable[[], Future[Any]], *, retain: bool) -> Future[Any]:
+    def shared(
+        self, key: Hashable, submit: Callable[[], Future[Any]], *, retain: bool
+    ) -> Future[Any]:
         """The future of an identical earlier call, else a new one from `submit()`.
 
         Args:

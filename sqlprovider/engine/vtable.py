@@ -41,7 +41,9 @@ class ResourceModule:
         self.extractors = extractors(resource)
         self._schema = create_table_sql(resource)
 
-    def Connect(self, connection: Any, modulename: str, databasename: str, tablename: str, *args: str) -> tuple[str, ResourceModule]:  # noqa: N802
+    def Connect(
+        self, connection: Any, modulename: str, databasename: str, tablename: str, *args: str
+    ) -> tuple[str, ResourceModule]:  # noqa: N802
         """Declare the table's columns to SQLite."""
         return self._schema, self
 
@@ -57,7 +59,12 @@ class ResourceModule:
             index = info.get_aConstraint_iColumn(i)
             name = self.column_names[index] if 0 <= index < len(self.column_names) else None
             offers.append(
-                Offer(name, info.get_aConstraint_op(i), info.get_aConstraint_usable(i), info.get_aConstraintUsage_in(i))
+                Offer(
+                    name,
+                    info.get_aConstraint_op(i),
+                    info.get_aConstraint_usable(i),
+                    info.get_aConstraintUsage_in(i),
+                )
             )
         try:
             plan = plan_index(self.resource, offers)
@@ -66,7 +73,8 @@ class ResourceModule:
             raise
         if plan is None:
             self.session.note_refusal(
-                f"{self.resource.qualified_name} can only be read once {', '.join(self.resource.required_parameters)} "
+                f"{self.resource.qualified_name} can only be read once "
+                f"{', '.join(self.resource.required_parameters)} "
                 "is known, and no join order supplies it first"
             )
             return False

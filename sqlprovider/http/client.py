@@ -128,7 +128,9 @@ class ApiClient:
             )
         query = tuple(sorted((k, str(v)) for k, v in params.items()))
         key: CacheKey = (self._token.fingerprint, "GET", path, query)
-        loaded = self._cache.fetch(key, self.cache_ttl, lambda: self._load(path, query, stats, cancel))
+        loaded = self._cache.fetch(
+            key, self.cache_ttl, lambda: self._load(path, query, stats, cancel)
+        )
         if loaded.shared:
             stats.add(cache_hits=1)
         if loaded.payload is not None:
@@ -156,7 +158,13 @@ class ApiClient:
                 elapsed = time.monotonic() - started
                 stats.add(requests=1, api_seconds=elapsed)
                 failure = _Failure(None, f"{type(exc).__name__}: {_short(exc)}", {})
-                _logger.debug("GET %s %s -> %s after %.0f ms", path, dict(query), failure.detail, elapsed * 1e3)
+                _logger.debug(
+                    "GET %s %s -> %s after %.0f ms",
+                    path,
+                    dict(query),
+                    failure.detail,
+                    elapsed * 1e3,
+                )
                 self._backoff(attempt, None, cancel)
                 continue
             elapsed = time.monotonic() - started
@@ -178,12 +186,16 @@ class ApiClient:
             error_body = _error_body(body)
             if status not in RETRY_STATUSES:
                 raise error_for(status, "GET", url, error_body, attempts=attempt)
-            failure = _Failure(status, f"{status} {error_body.get('message', '')}".strip(), error_body)
+            failure = _Failure(
+                status, f"{status} {error_body.get('message', '')}".strip(), error_body
+            )
             retry_after = _seconds(response.headers.get("retry-after")) if status == 429 else None
             self._backoff(attempt, retry_after, cancel)
         raise _final_error(failure, url, self.retry.attempts)
 
-    def _backoff(self, attempt: int, retry_after: float | None, cancel: threading.Event | None) -> None:
+    def _backoff(
+        self, attempt: int, retry_after: float | None, cancel: threading.Event | None
+    ) -> None:
         if attempt >= self.retry.attempts:
             return
         delay = self.retry.delay(attempt, retry_after)

@@ -50,7 +50,9 @@ class RateLimiter:
                     return waited
             step = min(wait, 0.25)
             if cancel is not None and cancel.wait(step):
-                raise InterruptedError("the statement was interrupted while waiting for the rate limit")
+                raise InterruptedError(
+                    "the statement was interrupted while waiting for the rate limit"
+                )
             if cancel is None:
                 time.sleep(step)
             waited += step

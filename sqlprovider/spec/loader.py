@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import yaml
 
@@ -18,10 +18,12 @@ from sqlprovider.spec.model import (
     RAW_COLUMN,
     SQLITE_TYPES,
     Column,
+    ColumnType,
     Example,
     Method,
     Pagination,
     Parameter,
+    ParameterType,
     Provider,
     Resource,
     Service,
@@ -137,7 +139,9 @@ def _load_service(
         if not isinstance(body, dict):
             problems.append(f"{spot}: must be a mapping")
             continue
-        resources.append(_load_resource(provider, name, resource_name, body, pagination, spot, problems))
+        resources.append(
+            _load_resource(provider, name, resource_name, body, pagination, spot, problems)
+        )
     if not resources:
         problems.append(f"{where}: declares no resources")
     return Service(
@@ -171,7 +175,9 @@ def _load_resource(
         parameters += _pagination_parameters(pagination)
     columns = _load_columns(body.get("columns") or {}, parameters, spot, problems)
     examples = [
-        Example(description=str(e.get("description", "")), sql=" ".join(str(e.get("sql", "")).split()))
+        Example(
+            description=str(e.get("description", "")), sql=" ".join(str(e.get("sql", "")).split())
+        )
         for e in body.get("examples") or []
         if isinstance(e, dict)
     ]
@@ -187,7 +193,9 @@ def _load_resource(
         columns=tuple(columns),
         examples=tuple(examples),
         identity=body.get("identity"),
-        error_hints={int(k): " ".join(str(v).split()) for k, v in (body.get("error_hints") or {}).items()},
+        error_hints={
+            int(k): " ".join(str(v).split()) for k, v in (body.get("error_hints") or {}).items()
+        },
     )
     _check_resource(resource, spot, problems)
     return resource
@@ -201,7 +209,9 @@ def _pagination_parameters(pagination: Pagination) -> list[Parameter]:
             type="integer",
             minimum=1,
             role="page",
-            description="Return only this page of results (1 is the first); left out, every page is read.",
+            description=(
+                "Return only this page of results (1 is the first); left out, every page is read."
+            ),
         ),
         Parameter(
             name=pagination.per_page_param,
@@ -239,8 +249,8 @@ def _load_parameter(name: str, body: dict[str, Any], spot: str, problems: list[s
         when_absent = "omit"
     return Parameter(
         name=name,
-        location=location,
-        type=kind,
+        location=cast(Literal["path", "query"], location),
+        type=cast(ParameterType, kind),
         description=_text(body, "description", spot, problems),
         minimum=body.get("minimum"),
         maximum=body.get("maximum"),
@@ -302,7 +312,7 @@ def _load_columns(
         columns.append(
             Column(
                 name=name,
-                type=kind,
+                type=cast(ColumnType, kind),
                 description=_text(body, "description", where, problems),
                 path=tuple(str(body.get("path", name)).split(".")),
                 scope=scope,
@@ -341,14 +351,18 @@ def _check_resource(resource: Resource, spot: str, problems: list[str]) -> None:
     for method in resource.methods:
         for param in method.params:
             if param not in names:
-                problems.append(f"{spot}.methods.{method.name}: parameter '{param}' is not declared")
+                problems.append(
+                    f"{spot}.methods.{method.name}: parameter '{param}' is not declared"
+                )
         for param in method.path_params:
             if resource.parameter(param).location != "path":
                 problems.append(f"{spot}.parameters.{param}: used in a path, so `in` must be path")
     for parameter in resource.parameters:
         for other in parameter.conflicts_with:
             if other not in names:
-                problems.append(f"{spot}.parameters.{parameter.name}.conflicts_with: unknown '{other}'")
+                problems.append(
+                    f"{spot}.parameters.{parameter.name}.conflicts_with: unknown '{other}'"
+                )
         used = any(parameter.name in m.params for m in resource.methods) or parameter.role
         if not used:
             problems.append(f"{spot}.parameters.{parameter.name}: no method sends it")
@@ -381,4 +395,3 @@ def _text(data: dict[str, Any], key: str, where: str, problems: list[str]) -> st
 def _unknown_keys(body: dict[str, Any], allowed: set[str], spot: str, problems: list[str]) -> None:
     for key in sorted(set(body) - allowed):
         problems.append(f"{spot}: unknown key '{key}' (known: {', '.join(sorted(allowed))})")
-

@@ -1,0 +1,1 @@
+"""Command-line entry points: `query`, `shell`, `sandbox serve`, `docs build`, `export`."""
