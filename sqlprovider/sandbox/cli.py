@@ -12,6 +12,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 
 from .faults import KINDS, Faults, parse_kinds, parse_schedule
@@ -26,6 +27,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add("--seed", type=int, default=1, help="seed of the account data (default 1)")
     add("--droplets", type=int, default=20, help="number of droplets (default 20)")
     add("--clusters", type=int, default=6, help="number of database clusters (default 6)")
+    add(
+        "--now",
+        type=_now,
+        default=None,
+        help="account clock: epoch seconds, or 'real' for the current time "
+        "(default: a fixed instant, 2026-11-01T12:00:00Z, so output is repeatable)",
+    )
     add("--token", default=None, help="bearer token to accept (default: random sandbox-...)")
     add("--latency-ms", type=float, default=0.0, help="delay added to every request")
     add("--jitter-ms", type=float, default=0.0, help="extra random delay, 0..N ms")
@@ -43,6 +51,16 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add("--slow-seconds", type=float, default=2.0, help="pause before the body of a slow fault")
     add("--retry-after", type=int, default=1, help="retry-after seconds of an injected 429")
     add("--fault-path", default=None, help="regex: only paths matching it get faults")
+
+
+def _now(text: str) -> int:
+    """Parse `--now`: epoch seconds or `real`."""
+    if text == "real":
+        return int(time.time())
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected epoch seconds or 'real'") from None
 
 
 def build_sandbox(args: argparse.Namespace) -> Sandbox:
@@ -73,6 +91,7 @@ def build_sandbox(args: argparse.Namespace) -> Sandbox:
         faults=faults,
         host=args.host,
         port=args.port,
+        now=args.now,
     )
 
 

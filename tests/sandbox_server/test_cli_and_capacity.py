@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import signal
 import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 
 import requests
 
+import sqlprovider.sandbox
 from sqlprovider.sandbox import Sandbox
 from sqlprovider.sandbox.cli import add_serve_arguments, build_sandbox
 
@@ -127,3 +131,44 @@ def test_sixty_four_concurrent_connections_are_served() -> None:
         for t in threads:
             t.join()
         assert statuses == [200] * 64
+
+
+def test_now_flag_sets_the_account_clock() -> None:
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser)
+    real = build_sandbox(parser.parse_args(["--now", "real", "--droplets", "1"]))
+    assert abs(real.account.now - time.time()) < 60
+    fixed = build_sandbox(parser.parse_args(["--now", "1700000000", "--droplets", "1"]))
+    assert fixed.account.now == 1_700_000_000
+
+
+def test_sandbox_imports_only_the_standard_library() -> None:
+    # The sandbox must stay an independent model of the API (STYLE.md section 1).
+    package = Path(sqlprovider.sandbox.__file__).parent
+    allowed = set(sys.stdlib_module_names) | {"sqlprovider"}
+    for module in package.glob("*.py"):
+        tree = ast.parse(module.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{module.name} imports {name}"
+                if name.startswith("sqlprovider"):
+                    assert name == "sqlprovider.errors", f"{module.name} imports {name}"
+        docstrings = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef)
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+        }
+        literals = [
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+        ]
+        assert not [s for s in literals if "provider_spec" in s], module.name
