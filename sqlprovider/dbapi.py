@@ -98,7 +98,8 @@ class Connection:
     def __init__(self, db: apsw.Connection, session: Any) -> None:
         self._db: apsw.Connection | None = db
         self._session = session
-        self._rewriter = NameRewriter(r.qualified_name for r in session.provider.resources())
+        self._tables = tuple(r.qualified_name for r in session.provider.resources())
+        self._rewriter = NameRewriter(self._tables)
         self._busy = threading.Lock()
 
     def __repr__(self) -> str:
@@ -124,7 +125,7 @@ class Connection:
 
     def prepare(self, sql: str) -> str:
         """The SQL SQLite will run for `sql`: metadata statements translated, names quoted."""
-        return self._rewriter.rewrite(translate_metadata(sql) or sql)
+        return self._rewriter.rewrite(translate_metadata(sql, self._tables) or sql)
 
     def cursor(self) -> Cursor:
         """A new cursor."""
