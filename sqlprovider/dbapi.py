@@ -21,6 +21,7 @@ from sqlprovider import errors
 from sqlprovider.attach import attach
 from sqlprovider.errors import InterfaceError
 from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
+from sqlprovider.lint import check_null_keys
 from sqlprovider.metasql import translate_metadata
 from sqlprovider.rewrite import NameRewriter
 
@@ -125,6 +126,7 @@ class Connection:
 
     def prepare(self, sql: str) -> str:
         """The SQL SQLite will run for `sql`: metadata statements translated, names quoted."""
+        check_null_keys(sql, self._session.provider)
         return self._rewriter.rewrite(translate_metadata(sql, self._tables) or sql)
 
     def cursor(self) -> Cursor:
