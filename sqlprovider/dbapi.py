@@ -18,6 +18,7 @@ from typing import Any, Literal
 import apsw
 
 from sqlprovider import errors
+from sqlprovider import types as _types
 from sqlprovider.attach import attach
 from sqlprovider.errors import InterfaceError
 from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
@@ -29,6 +30,35 @@ apilevel = "2.0"
 #: Threads may share the module, not connections (each connection has one SQLite handle).
 threadsafety = 1
 paramstyle = "qmark"
+
+#: The SQLite library's version, under the names the standard `sqlite3` module uses (SQLAlchemy's
+#: SQLite dialect reads `sqlite_version_info` to choose features).
+sqlite_version: str = apsw.sqlite_lib_version()
+sqlite_version_info: tuple[int, ...] = tuple(int(part) for part in sqlite_version.split("."))
+
+# PEP 249 puts the exception classes and type objects on the module itself, so this module is a
+# complete DB-API module on its own (SQLAlchemy's dialect loads it as its DBAPI).
+Warning = errors.Warning
+Error = errors.Error
+DatabaseError = errors.DatabaseError
+DataError = errors.DataError
+OperationalError = errors.OperationalError
+IntegrityError = errors.IntegrityError
+InternalError = errors.InternalError
+ProgrammingError = errors.ProgrammingError
+NotSupportedError = errors.NotSupportedError
+Date = _types.Date
+Time = _types.Time
+Timestamp = _types.Timestamp
+Binary = _types.Binary
+DateFromTicks = _types.DateFromTicks
+TimeFromTicks = _types.TimeFromTicks
+TimestampFromTicks = _types.TimestampFromTicks
+STRING = _types.STRING
+BINARY = _types.BINARY
+NUMBER = _types.NUMBER
+DATETIME = _types.DATETIME
+ROWID = _types.ROWID
 
 Parameters = Sequence[Any] | Mapping[str, Any]
 

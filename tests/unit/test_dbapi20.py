@@ -15,6 +15,7 @@ import dbapi20
 import pytest
 
 import sqlprovider
+import sqlprovider.dbapi
 
 NO_PROCEDURES = (
     "SQLite has no stored procedures, so sqlprovider defines neither callproc() nor nextset() "
@@ -63,3 +64,9 @@ class TestDatabaseAPI20(dbapi20.DatabaseAPI20Test):
     )
     def test_setoutputsize(self) -> None:
         """Skipped: the driver has nothing to size."""
+
+
+class TestDatabaseAPI20OnTheDbapiModule(TestDatabaseAPI20):
+    """The same checks on `sqlprovider.dbapi` itself (the module the SQLAlchemy dialect loads)."""
+
+    driver = sqlprovider.dbapi
