@@ -24,9 +24,7 @@ _NAME = r"([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)"
 _LIKE = r"(?:\s+LIKE\s+('(?:[^']|'')*'))?"
 _END = r"\s*;?\s*$"
 
-_SHOW_SERVICES = re.compile(
-    rf"^\s*SHOW\s+SERVICES(?:\s+(?:IN|FROM)\s+{_NAME})?{_LIKE}{_END}", re.I
-)
+_SHOW_SERVICES = re.compile(rf"^\s*SHOW\s+SERVICES(?:\s+(?:IN|FROM)\s+{_NAME})?{_LIKE}{_END}", re.I)
 _SHOW_RESOURCES = re.compile(
     rf"^\s*SHOW\s+(?:RESOURCES|TABLES)(?:\s+(?:IN|FROM)\s+{_NAME})?{_LIKE}{_END}", re.I
 )

@@ -1,0 +1,58 @@
+"""`sqlprovider docs build [--check] [--out docs]`: the table reference pages.
+
+`build` writes `docs/tables/` from the provider specification; `--check` writes nothing and
+exits 1 naming the pages that differ, which is how CI keeps the committed pages in step with
+the spec.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlprovider.docgen import differing_pages, spec_pages, write_pages
+
+
+def register(commands: Any) -> None:
+    """Add `docs build` to the `sqlprovider` subcommands."""
+    docs = commands.add_parser(
+        "docs", help="generate the table reference pages", description="Table reference pages."
+    )
+    docs_commands = docs.add_subparsers(dest="docs_command", required=True, metavar="COMMAND")
+    build = docs_commands.add_parser(
+        "build",
+        help="write docs/tables/ from the provider spec",
+        description="Write one page per table, and an index, from the provider spec.",
+    )
+    build.add_argument("--out", default="docs", help="output folder (default docs)")
+    build.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 naming the pages that differ from the spec",
+    )
+    build.add_argument("--spec-dir", help="another provider_spec folder")
+    build.set_defaults(run=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """Write (or check) the pages; 0 when they match the spec afterwards."""
+    pages = spec_pages(args.spec_dir)
+    out = Path(args.out)
+    if args.check:
+        differing = differing_pages(pages, out)
+        if differing:
+            sys.stderr.write(
+                f"{len(differing)} generated page(s) differ from the spec: "
+                + ", ".join(str(out / d) for d in differing)
+                + "\nrun `sqlprovider docs build` and commit the result\n"
+            )
+            return 1
+        sys.stdout.write(f"{len(pages)} pages in {out} match the spec\n")
+        return 0
+    changed = write_pages(pages, out)
+    sys.stdout.write(f"{len(pages)} pages in {out}; {len(changed)} changed\n")
+    for relative in changed:
+        sys.stdout.write(f"  {out / relative}\n")
+    return 0
