@@ -421,6 +421,12 @@ def map_exception(exc: BaseException, connection: Connection | None = None) -> e
         return errors.OperationalError(
             "the statement was interrupted; its pending API requests were dropped"
         )
+    if isinstance(exc, OverflowError):
+        # apsw cannot bind a Python int beyond SQLite's 64-bit range (no API id is that large).
+        return errors.DataError(
+            f"a bound integer does not fit SQLite's 64-bit signed range ({exc}); pass a smaller "
+            "value, such as a real Droplet id"
+        )
     if not isinstance(exc, apsw.Error):
         return None
     text = str(exc).removeprefix("SQLError: ")
@@ -436,7 +442,7 @@ def map_exception(exc: BaseException, connection: Connection | None = None) -> e
             )
         if "may not be modified" in text:
             return errors.NotSupportedError(f"{text}: the DigitalOcean tables are read-only")
-        return errors.ProgrammingError(text)
+        return errors.ProgrammingError(text + _sql_hint(text))
     if isinstance(exc, apsw.ThreadingViolationError):
         return errors.InterfaceError(f"{text}; use one connection per thread")
     if isinstance(exc, apsw.ConstraintError):
@@ -448,3 +454,22 @@ def map_exception(exc: BaseException, connection: Connection | None = None) -> e
     if isinstance(exc, apsw.ReadOnlyError):
         return errors.NotSupportedError(text)
     return errors.InternalError(text)
+
+
+def _sql_hint(text: str) -> str:
+    """What to do next after SQLite's terse "no such table", "no such column" or syntax error."""
+    if text.startswith("no such table"):
+        return (
+            ". SHOW RESOURCES lists the DigitalOcean tables (digitalocean.<service>.<resource>); "
+            "a table of your own must be created first"
+        )
+    if text.startswith("no such column"):
+        return ". DESCRIBE <table> lists a table's columns"
+    if text == 'near ".": syntax error':
+        return (
+            ". If that is a three-part name, it is not a known table: SHOW RESOURCES lists them; "
+            "otherwise check the SQL around the dot"
+        )
+    if "syntax error" in text or text.startswith(("unrecognized token", "incomplete input")):
+        return ". Check the SQL at that point (SQLite syntax, see https://sqlite.org/lang.html)"
+    return ""
