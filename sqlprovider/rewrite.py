@@ -39,7 +39,10 @@ class NameRewriter:
         try:
             tokens = SQLite().tokenize(sql)
         except TokenError:
-            return sql  # SQLite will report the real syntax error
+            # An unclosed quote: quote the names before it, so SQLite reports the quote rather
+            # than a misleading 'near ".": syntax error' at the first three-part name.
+            cut = max(sql.rfind("'"), sql.rfind('"'))
+            return self.rewrite(sql[:cut]) + sql[cut:] if cut > 0 else sql
         edits: list[tuple[int, int, str]] = []
         i = 0
         while i < len(tokens):
