@@ -1,0 +1,1 @@
+"""Reliability tests: bad input, path safety, secrets, faults, a differential oracle, threads."""

@@ -1,0 +1,61 @@
+"""Shared helpers of the reliability tests: connections, table names, spec path patterns."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlprovider
+from sqlprovider.attach import load_provider
+from sqlprovider.sandbox import Sandbox
+
+#: Sandbox limits that no test here reaches, so a 429 only ever comes from an injected fault.
+UNLIMITED: dict[str, Any] = {"per_minute": 1_000_000, "per_hour": 10_000_000}
+
+DROPLETS = "digitalocean.compute.droplets"
+BACKUPS = "digitalocean.compute.droplet_backups"
+POLICIES = "digitalocean.compute.droplet_backup_policies"
+SUPPORTED = "digitalocean.compute.droplet_supported_backup_policies"
+CLUSTERS = "digitalocean.databases.clusters"
+DB_BACKUPS = "digitalocean.databases.backups"
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def connect_to(sb: Sandbox, **kwargs: Any) -> sqlprovider.Connection:
+    """A connection to `sb` with short timeouts and fast retries (tests must never wait long)."""
+    options: dict[str, Any] = {"backoff": 0.01, "timeout": 2.0, **kwargs}
+    return sqlprovider.connect(token=sb.token, api_url=sb.url, **options)
+
+
+def path_templates() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+    """One regex per GET path of the loaded spec (`{x}` -> one segment), with its placeholders."""
+    out = []
+    for resource in load_provider().resources():
+        for method in resource.methods:
+            names = tuple(re.findall(r"\{(\w+)\}", method.path))
+            pattern = re.escape(method.path)
+            for name in names:
+                pattern = pattern.replace(re.escape("{" + name + "}"), "([^/]+)")
+            out.append((re.compile(pattern), names))
+    return out
+
+
+def is_valid_segment(name: str, value: str) -> bool:
+    """Whether a decoded path value is what the spec allows: an id >= 1 or a lower-case uuid."""
+    if name == "database_cluster_uuid":
+        return _UUID.fullmatch(value) is not None
+    return value.isascii() and value.isdigit() and not value.startswith("0") and int(value) < 2**63
+
+
+def matches_spec(path: str) -> bool:
+    """Whether a request path (still percent-encoded) fits one of the spec's templates."""
+    from urllib.parse import unquote
+
+    for pattern, names in path_templates():
+        match = pattern.fullmatch(path)
+        if match is not None and all(
+            is_valid_segment(n, unquote(v)) for n, v in zip(names, match.groups())
+        ):
+            return True
+    return False
