@@ -13,16 +13,15 @@ import bisect
 import dataclasses
 import random
 import threading
-import uuid
 from calendar import timegm
 from typing import Any
 
 from . import catalog as cat
+from .clusters import make_cluster, make_db_backups, new_uuid
 from .records import (
     DAY,
     DropletRecord,
     Policy,
-    iso,
     plan_backups,
     render_backups,
     render_droplet,
@@ -32,10 +31,6 @@ from .records import (
 # The account's clock: a fixed instant, so that the same seed gives the same bytes on any day.
 REFERENCE_NOW = timegm((2026, 11, 1, 12, 0, 0))
 _STATUSES = ((0.80, "active"), (0.93, "off"), (0.98, "new"), (1.01, "archive"))
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 class Account:
@@ -58,7 +53,7 @@ class Account:
         self.now = REFERENCE_NOW if now is None else now
         self._lock = threading.RLock()
         rng = random.Random(seed)
-        self._vpcs = {region: _uuid(rng) for region in cat.REGIONS}
+        self._vpcs = {region: new_uuid(rng) for region in cat.REGIONS}
         self._next_image_id = rng.randrange(150_000_000, 160_000_000)
         self._next_action_id = rng.randrange(2_000_000_000, 2_100_000_000)
         self._serial = droplets
@@ -73,9 +68,9 @@ class Account:
         for index in range(droplets):
             droplet_id += rng.randint(1, 2000)
             self._insert(self._make_droplet(rng, index, droplet_id, index in gpu_indexes))
-        self._clusters = [self._make_cluster(rng, index) for index in range(clusters)]
+        self._clusters = [make_cluster(rng, i, self.now, self._vpcs) for i in range(clusters)]
         self._cluster_index = {c["id"]: c for c in self._clusters}
-        self._cluster_backups = {c["id"]: self._make_db_backups(rng, c) for c in self._clusters}
+        self._cluster_backups = {c["id"]: make_db_backups(rng, c, self.now) for c in self._clusters}
         self._mutate_rng = random.Random(f"mutate:{seed}")
 
     # --- generation -------------------------------------------------------------------------
@@ -115,7 +110,7 @@ class Account:
         snapshots: tuple[int, ...] = ()
         if rng.random() < 0.2:
             snapshots = (base + 7,)
-        volumes = (_uuid(rng),) if rng.random() < 0.15 else ()
+        volumes = (new_uuid(rng),) if rng.random() < 0.15 else ()
         return DropletRecord(
             id=droplet_id,
             name=name,
@@ -135,90 +130,6 @@ class Account:
             volume_ids=volumes,
             vpc_uuid=self._vpcs[region],
         )
-
-    def _make_cluster(self, rng: random.Random, index: int) -> dict[str, Any]:
-        engine = cat.ENGINE_ORDER[index % len(cat.ENGINE_ORDER)]
-        versions, port = cat.ENGINES[engine]
-        version = versions[rng.randrange(len(versions))]
-        region = cat.REGULAR_REGIONS[rng.randrange(len(cat.REGULAR_REGIONS))]
-        purpose = ("main", "app", "events", "cache", "reports")[index % 5]
-        name = f"{engine}-{purpose}-{index + 1:02d}"
-        host = f"{name}-do-user-{rng.randrange(10**6, 10**7)}-0.db.ondigitalocean.com"
-        password = f"{rng.getrandbits(64):016x}"
-        database = {"pg": "defaultdb", "mysql": "defaultdb", "mongodb": "admin"}.get(engine, "")
-        scheme = {"pg": "postgresql", "mysql": "mysql", "mongodb": "mongodb+srv"}.get(
-            engine, "rediss" if engine in cat.CACHING_ENGINES else "https"
-        )
-
-        def connection(prefix: str) -> dict[str, Any]:
-            uri = f"{scheme}://doadmin:{password}@{prefix}{host}:{port}/{database}"
-            return {
-                "uri": uri,
-                "database": database,
-                "host": prefix + host,
-                "port": port,
-                "user": "doadmin",
-                "password": password,
-                "ssl": True,
-            }
-
-        mask = rng.getrandbits(3)
-        tags = [t for bit, t in enumerate(cat.CLUSTER_TAGS) if mask >> bit & 1]
-        return {
-            "id": _uuid(rng),
-            "name": name,
-            "engine": engine,
-            "version": version,
-            "semantic_version": cat.SEMVER[version],
-            "num_nodes": 1 + rng.randrange(3),
-            "size": cat.DB_SIZES[rng.randrange(len(cat.DB_SIZES))],
-            "region": region,
-            "status": "online" if rng.random() < 0.9 else "resizing",
-            "created_at": iso(self.now - rng.randrange(30 * DAY, 700 * DAY)),
-            "private_network_uuid": self._vpcs[region],
-            "tags": tags or None,  # the API sends null, not [], for an untagged cluster
-            "db_names": [database] if database else None,
-            "connection": connection(""),
-            "private_connection": connection("private-"),
-            "users": [{"name": "doadmin", "role": "primary", "password": password}],
-            "maintenance_window": {
-                "day": ("sunday", "monday", "tuesday", "saturday")[rng.randrange(4)],
-                "hour": f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:00",
-                "pending": False,
-                "description": [],
-            },
-            "project_id": _uuid(rng),
-            "storage_size_mib": 10_240 * (1 + rng.randrange(6)),
-        }
-
-    def _make_db_backups(self, rng: random.Random, cluster: dict[str, Any]) -> dict[str, Any]:
-        engine = cluster["engine"]
-        if engine in cat.CACHING_ENGINES or engine in cat.ENGINES_WITHOUT_BACKUPS:
-            return {"backups": []}
-        hour, minute = rng.randrange(24), rng.randrange(60)
-        today = self.now - self.now % DAY + hour * 3600 + minute * 60
-        newest = today if today <= self.now else today - DAY
-        count = 1 + rng.randrange(7)
-        backups = []
-        for k in range(count):
-            item: dict[str, Any] = {
-                "created_at": iso(newest - (count - 1 - k) * DAY + rng.randrange(5, 120)),
-                "size_gigabytes": round(rng.uniform(0.01, 4.0), 8),
-            }
-            if engine == "mysql":
-                item["incremental"] = k % 4 != 0
-            backups.append(item)
-        out: dict[str, Any] = {
-            "backups": backups,
-            "scheduled_backup_time": {
-                "backup_hour": hour,
-                "backup_minute": minute,
-                "backup_interval_hours": 24,
-            },
-        }
-        if rng.random() < 0.34:
-            out["backup_progress"] = str(rng.randint(1, 99))
-        return out
 
     # --- indexes ----------------------------------------------------------------------------
 
