@@ -35,6 +35,7 @@ class NameRewriter:
             return sql
         from sqlglot.dialects.sqlite import SQLite  # imported only when a name may need it
         from sqlglot.errors import TokenError
+        from sqlglot.tokens import TokenType
 
         try:
             tokens = SQLite().tokenize(sql)
@@ -46,6 +47,14 @@ class NameRewriter:
         edits: list[tuple[int, int, str]] = []
         i = 0
         while i < len(tokens):
+            if tokens[i].token_type == TokenType.COMMAND and i + 1 < len(tokens):
+                # sqlglot keeps the rest of EXPLAIN (and other commands) as one text token.
+                rest = tokens[i + 1]
+                start = sql.find(rest.text, tokens[i].end + 1)
+                if rest.token_type == TokenType.STRING and start >= 0:
+                    edits.append((start, start + len(rest.text), self.rewrite(rest.text)))
+                i += 2
+                continue
             match = self._match(tokens, i)
             if match is None:
                 i += 1

@@ -41,12 +41,14 @@ class Offer:
         op: SQLite's operator code.
         usable: whether its value is available in this join order.
         can_in: whether SQLite can hand over a whole IN list in one Filter call.
+        constant: whether the value is a constant known while planning (a literal).
     """
 
     column: str | None
     op: int
     usable: bool
     can_in: bool = False
+    constant: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ def plan_index(resource: Resource, offers: Sequence[Offer]) -> IndexPlan | None:
         usable = [i for i in equalities.get(parameter.name, []) if offers[i].usable]
         if not usable or _conflicts(resource, parameter, taken):
             continue
-        index = usable[0]
+        # A literal (or an IN list) beats a join column: it is checked before anything is sent.
+        index = max(usable, key=lambda i: (offers[i].constant, offers[i].can_in))
         uses.append(Use(index, parameter.name, parameter.exact, offers[index].can_in))
         taken.add(parameter.name)
     for required in resource.required_parameters:

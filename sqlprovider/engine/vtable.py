@@ -64,6 +64,7 @@ class ResourceModule:
                     info.get_aConstraint_op(i),
                     info.get_aConstraint_usable(i),
                     info.get_aConstraintUsage_in(i),
+                    info.get_aConstraint_rhs(i) is not None,
                 )
             )
         try:

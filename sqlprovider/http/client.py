@@ -98,6 +98,10 @@ class ApiClient:
         """The response cache this client reads and fills."""
         return self._cache
 
+    def mount(self, prefix: str, adapter: requests.adapters.BaseAdapter) -> None:
+        """Route requests under `prefix` through `adapter` (tests, recording, custom transports)."""
+        self._session.mount(prefix, adapter)
+
     def close(self) -> None:
         """Release pooled connections."""
         self._session.close()
@@ -232,8 +236,8 @@ def error_for(
         return NotFoundError(f"{where}: {said}{suffix}", **kwargs)
     if status == 429:
         return RateLimitError(
-            f"{where} was still rate limited after {attempts} attempts ({said}){suffix}. "
-            "Wait a minute, or lower max_concurrency so the burst limit is not reached.",
+            f"{where} was still rate limited after {attempts} attempts ({said}){suffix}; no "
+            "partial result was returned. Wait a minute, or lower max_concurrency.",
             **kwargs,
         )
     if status >= 500:

@@ -355,7 +355,7 @@ def _check_resource(resource: Resource, spot: str, problems: list[str]) -> None:
                     f"{spot}.methods.{method.name}: parameter '{param}' is not declared"
                 )
         for param in method.path_params:
-            if resource.parameter(param).location != "path":
+            if param in names and resource.parameter(param).location != "path":
                 problems.append(f"{spot}.parameters.{param}: used in a path, so `in` must be path")
     for parameter in resource.parameters:
         for other in parameter.conflicts_with:

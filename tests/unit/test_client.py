@@ -1,0 +1,225 @@
+"""The HTTP client: status mapping, retries, single flight and secrecy, through a fake adapter."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+from typing import Any
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+
+from sqlprovider.errors import (
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    RateLimitError,
+    ResponseError,
+    ServiceError,
+)
+from sqlprovider.http import ApiClient, RateLimiter, RequestStats, ResponseCache, RetryPolicy, Token
+
+SECRET = "sandbox-0123456789abcdef0123456789abcdef"
+Answer = tuple[int, bytes, dict[str, str]] | Exception
+
+
+class FakeApi(BaseAdapter):
+    """Answers each request with the next scripted answer and records what it was sent."""
+
+    def __init__(self, answers: list[Answer]) -> None:
+        super().__init__()
+        self.answers = list(answers)
+        self.sent: list[requests.PreparedRequest] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.sent.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        status, body, headers = answer
+        response = requests.Response()
+        response.status_code, response._content, response.url = status, body, request.url or ""
+        response.headers.update(headers)
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def ok(payload: Any) -> Answer:
+    return (200, json.dumps(payload).encode(), {"ratelimit-remaining": "4999"})
+
+
+def error(status: int, api_id: str, message: str, **headers: str) -> Answer:
+    body = {"id": api_id, "message": message, "request_id": "req-1"}
+    return (status, json.dumps(body).encode(), headers)
+
+
+def make_client(
+    answers: list[Answer], *, ttl: float = 0.0, attempts: int = 3
+) -> tuple[ApiClient, FakeApi]:
+    client = ApiClient(
+        "https://api.example.test",
+        Token(SECRET),
+        limiter=RateLimiter(),
+        cache=ResponseCache(),
+        cache_ttl=ttl,
+        retry=RetryPolicy(attempts=attempts, base_seconds=0.001, cap_seconds=0.01),
+    )
+    fake = FakeApi(answers)
+    client.mount("https://", fake)
+    return client, fake
+
+
+def call(client: ApiClient, stats: RequestStats | None = None) -> Any:
+    return client.get("/v2/droplets/7/backups", {"page": 1}, stats=stats or RequestStats())
+
+
+def test_success_sends_the_bearer_token_and_parses_json() -> None:
+    client, fake = make_client([ok({"backups": []})])
+    assert call(client) == {"backups": []}
+    assert fake.sent[0].headers["Authorization"] == f"Bearer {SECRET}"
+    assert fake.sent[0].url == "https://api.example.test/v2/droplets/7/backups?page=1"
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind", "words"),
+    [
+        (
+            error(401, "unauthorized", "Unable to authenticate you."),
+            AuthenticationError,
+            "refused the token",
+        ),
+        (error(403, "forbidden", "scope"), AuthenticationError, "droplet:read"),
+        (
+            error(404, "not_found", "The resource you requested could not be found."),
+            NotFoundError,
+            "not_found",
+        ),
+        (error(422, "unprocessable_entity", "nope"), ApiError, "was refused: 422"),
+    ],
+)
+def test_final_statuses_map_to_their_class_without_retry(
+    answer: Answer, kind: type, words: str
+) -> None:
+    client, fake = make_client([answer])
+    with pytest.raises(kind, match=words) as caught:
+        call(client)
+    assert len(fake.sent) == 1
+    assert caught.value.request_id == "req-1"
+    assert caught.value.method == "GET" and caught.value.url.endswith("/v2/droplets/7/backups")
+
+
+def test_retryable_statuses_are_retried_then_succeed() -> None:
+    stats = RequestStats()
+    client, fake = make_client(
+        [error(503, "unavailable", "x"), error(429, "too_many_requests", "y"), ok({"a": 1})]
+    )
+    assert call(client, stats) == {"a": 1}
+    assert len(fake.sent) == 3
+    assert (stats.requests, stats.retries, stats.rate_limited, stats.pages) == (3, 2, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind", "words"),
+    [
+        (error(500, "server_error", "Unexpected server-side error"), ServiceError, "kept failing"),
+        (
+            error(429, "too_many_requests", "API rate limit exceeded."),
+            RateLimitError,
+            "still rate limited",
+        ),
+        ((200, b'{"backups": [', {}), ResponseError, "not valid JSON"),
+        (requests.ConnectionError("connection reset by peer"), ServiceError, "no complete answer"),
+        (
+            requests.exceptions.ChunkedEncodingError("IncompleteRead"),
+            ServiceError,
+            "no complete answer",
+        ),
+    ],
+)
+def test_exhausted_retries_raise_a_clear_error_without_the_token(
+    answer: Answer, kind: type, words: str
+) -> None:
+    client, fake = make_client([answer], attempts=3)
+    with pytest.raises(kind, match=words) as caught:
+        call(client)
+    assert len(fake.sent) == 3
+    formatted = "".join(traceback.format_exception(caught.value))
+    assert SECRET not in formatted and SECRET not in repr(caught.value.__dict__)
+    assert "no partial result" in str(caught.value)
+
+
+def test_missing_token_fails_before_sending() -> None:
+    client = ApiClient(
+        "https://api.example.test", None, limiter=RateLimiter(), cache=ResponseCache()
+    )
+    fake = FakeApi([ok({})])
+    client.mount("https://", fake)
+    with pytest.raises(AuthenticationError, match="set DIGITALOCEAN_TOKEN"):
+        call(client)
+    assert fake.sent == []
+
+
+def test_retry_after_pauses_the_shared_limiter() -> None:
+    limiter = RateLimiter()
+    limiter.observe({"retry-after": "0.2"}, 429)
+    started = time.monotonic()
+    waited = limiter.acquire()
+    assert waited > 0 and time.monotonic() - started >= 0.15
+
+
+def test_sliding_window_paces_beyond_the_burst() -> None:
+    limiter = RateLimiter([(3, 0.3)])
+    started = time.monotonic()
+    for _ in range(6):
+        limiter.acquire()
+    assert time.monotonic() - started >= 0.25  # the 4th request had to wait for the window
+
+
+def test_cache_ttl_reuses_and_zero_ttl_does_not() -> None:
+    cached, fake = make_client([ok({"n": 1})], ttl=60)
+    stats = RequestStats()
+    call(cached, stats), call(cached, stats)
+    assert len(fake.sent) == 1 and stats.cache_hits == 1
+    uncached, fake2 = make_client([ok({"n": 1})], ttl=0)
+    call(uncached), call(uncached)
+    assert len(fake2.sent) == 2
+
+
+def test_concurrent_identical_requests_share_one_call() -> None:
+    gate = threading.Event()
+
+    class Slow(FakeApi):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+            gate.wait(2)
+            return super().send(request, **kwargs)
+
+    client = ApiClient(
+        "https://api.example.test", Token(SECRET), limiter=RateLimiter(), cache=ResponseCache()
+    )
+    slow = Slow([ok({"n": 1})])
+    client.mount("https://", slow)
+    results: list[Any] = []
+    threads = [threading.Thread(target=lambda: results.append(call(client))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)
+    gate.set()
+    for thread in threads:
+        thread.join()
+    assert results == [{"n": 1}] * 4 and len(slow.sent) == 1
+
+
+def test_reprs_hide_the_token() -> None:
+    client, _ = make_client([ok({})])
+    token = Token(SECRET)
+    for text in (repr(client), str(token), repr(token)):
+        assert SECRET not in text
+    assert token.fingerprint in repr(token)
+    with pytest.raises(TypeError):
+        __import__("pickle").dumps(token)

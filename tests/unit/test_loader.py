@@ -1,0 +1,111 @@
+"""The spec loader: the bundled spec loads, and a broken spec reports every problem at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sqlprovider.errors import SpecError
+from sqlprovider.spec import load_providers
+
+PROVIDER = """
+provider: acme
+description: A test provider.
+api_url: http://127.0.0.1:1
+token_env: [ACME_TOKEN]
+pagination: {page_param: page, per_page_param: per_page, max_per_page: 50}
+"""
+
+
+def write_spec(root: Path, service_yaml: str) -> Path:
+    folder = root / "acme"
+    folder.mkdir()
+    (folder / "provider.yaml").write_text(PROVIDER)
+    (folder / "things.yaml").write_text(service_yaml)
+    return root
+
+
+def test_bundled_spec_declares_the_issue_tables() -> None:
+    (provider,) = load_providers()
+    names = {r.qualified_name for r in provider.resources()}
+    assert {
+        "digitalocean.compute.droplets",
+        "digitalocean.compute.droplet_backups",
+        "digitalocean.compute.droplet_backup_policies",
+        "digitalocean.compute.droplet_supported_backup_policies",
+        "digitalocean.databases.clusters",
+        "digitalocean.databases.backups",
+    } == names
+    backups = provider.resource("digitalocean.compute.droplet_backups")
+    assert backups.required_parameters == ("droplet_id",)
+    assert [c.name for c in backups.columns if c.hidden] == ["page", "per_page", "raw"]
+    assert backups.column("droplet_id").parameter == "droplet_id"
+    policies = provider.resource("digitalocean.compute.droplet_backup_policies")
+    assert policies.required_parameters == ()  # the list method needs no key
+    db_backups = provider.resource("digitalocean.databases.backups")
+    assert not db_backups.is_paginated
+    assert {"page", "per_page"}.isdisjoint(c.name for c in db_backups.columns)
+
+
+def test_every_column_and_resource_has_a_description() -> None:
+    (provider,) = load_providers()
+    for resource in provider.resources():
+        assert resource.description and resource.examples
+        for column in resource.columns:
+            assert column.description, f"{resource.qualified_name}.{column.name}"
+
+
+def test_broken_spec_lists_every_problem_with_file_and_key(tmp_path: Path) -> None:
+    root = write_spec(
+        tmp_path,
+        """
+service: things
+description: Things.
+resources:
+  widgets:
+    description: Widgets.
+    colour: red
+    parameters:
+      widget_id: {in: body, type: integer, description: Id.}
+    methods:
+      list: {path: "/v1/widgets/{widget_id}/{missing}", records: widgets, shape: heap}
+    columns:
+      id: {type: decimal, description: Id.}
+      raw: {type: json, description: Clash.}
+""",
+    )
+    with pytest.raises(SpecError) as caught:
+        load_providers(root)
+    problems = "\n".join(caught.value.problems)
+    assert "things.yaml: resources.widgets: unknown key 'colour'" in problems
+    assert "parameters.widget_id.in: must be path or query" in problems
+    assert "methods.list.shape: must be list, map or object" in problems
+    assert "parameter 'missing' is not declared" in problems
+    assert "columns.id.type: must be one of" in problems
+    assert "columns.raw: the name is reserved" in problems
+    assert "examples: needs at least one example" in problems
+    assert len(caught.value.problems) >= 7
+
+
+def test_values_from_must_name_a_real_column(tmp_path: Path) -> None:
+    root = write_spec(
+        tmp_path,
+        """
+service: things
+description: Things.
+resources:
+  parts:
+    description: Parts of one widget.
+    parameters:
+      widget_id: {in: path, type: integer, description: Id., values_from: [acme.things.nothing.id]}
+    methods:
+      list: {path: "/v1/widgets/{widget_id}/parts", records: parts}
+    columns:
+      id: {type: integer, description: Id.}
+    examples:
+      - {description: One., sql: SELECT 1}
+""",
+    )
+    with pytest.raises(SpecError, match="values_from: no column acme.things.nothing.id"):
+        load_providers(root)
