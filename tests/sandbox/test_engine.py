@@ -25,7 +25,8 @@ def test_droplets_lists_regular_and_gpu_droplets(
     assert cur.fetchall() == expected
     assert cur.stats["requests"] == 2  # one call per droplet type
     gpus = con.execute(f"SELECT count(*) FROM {D} WHERE type = 'gpus'").fetchone()
-    assert gpus == (len(get_all(sandbox, "/v2/droplets", "droplets", type="gpus")),) and gpus[0] > 0
+    assert gpus == (len(get_all(sandbox, "/v2/droplets", "droplets", type="gpus")),)
+    assert gpus[0] > 0
 
 
 def test_policies_map_flattens_to_one_row_per_droplet(
@@ -107,7 +108,8 @@ def test_page_and_per_page_mean_exactly_that_page(
         for d in get(sandbox, "/v2/droplets", page=2, per_page=5, type="droplets")["droplets"]
     ]
     cur = con.execute(f"SELECT id FROM {D} WHERE type = 'droplets' AND page = 2 AND per_page = 5")
-    assert [r[0] for r in cur.fetchall()] == truth and cur.stats["requests"] == 1
+    assert [r[0] for r in cur.fetchall()] == truth
+    assert cur.stats["requests"] == 1
     cur = con.execute(f"SELECT count(*) FROM {D} WHERE type = 'droplets' AND per_page = 7")
     regular = len(get_all(sandbox, "/v2/droplets", "droplets", type="droplets"))
     assert cur.fetchone() == (regular,)
@@ -176,7 +178,8 @@ def test_plain_sqlite_works_alongside(con: sqlprovider.Connection) -> None:
         f"""WITH ranked AS (SELECT id, name, row_number() OVER (ORDER BY id DESC) AS rn FROM {D})
         SELECT r.rn, json_array(r.name) FROM ranked r JOIN watch w ON w.id = r.id ORDER BY r.rn"""
     ).fetchall()
-    assert len(rows) == 3 and all(json.loads(j)[0] for _, j in rows)
+    assert len(rows) == 3
+    assert all(json.loads(j)[0] for _, j in rows)
 
 
 def test_missing_key_fails_before_any_request(make_sandbox) -> None:  # type: ignore[no-untyped-def]
@@ -218,4 +221,5 @@ def test_wrong_token_is_an_authentication_error(sandbox: Sandbox) -> None:
     with sqlprovider.connect(token="wrong", api_url=sandbox.url) as con:
         with pytest.raises(sqlprovider.AuthenticationError, match="refused the token") as caught:
             con.execute(f"SELECT * FROM {D}").fetchall()
-        assert caught.value.status == 401 and "wrong" not in str(caught.value)
+        assert caught.value.status == 401
+        assert "wrong" not in str(caught.value)

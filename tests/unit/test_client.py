@@ -111,7 +111,8 @@ def test_final_statuses_map_to_their_class_without_retry(
         call(client)
     assert len(fake.sent) == 1
     assert caught.value.request_id == "req-1"
-    assert caught.value.method == "GET" and caught.value.url.endswith("/v2/droplets/7/backups")
+    assert caught.value.method == "GET"
+    assert caught.value.url.endswith("/v2/droplets/7/backups")
 
 
 def test_retryable_statuses_are_retried_then_succeed() -> None:
@@ -150,7 +151,8 @@ def test_exhausted_retries_raise_a_clear_error_without_the_token(
         call(client)
     assert len(fake.sent) == 3
     formatted = "".join(traceback.format_exception(caught.value))
-    assert SECRET not in formatted and SECRET not in repr(caught.value.__dict__)
+    assert SECRET not in formatted
+    assert SECRET not in repr(caught.value.__dict__)
     assert "no partial result" in str(caught.value)
 
 
@@ -170,7 +172,8 @@ def test_retry_after_pauses_the_shared_limiter() -> None:
     limiter.observe({"retry-after": "0.2"}, 429)
     started = time.monotonic()
     waited = limiter.acquire()
-    assert waited > 0 and time.monotonic() - started >= 0.15
+    assert waited > 0
+    assert time.monotonic() - started >= 0.15
 
 
 def test_sliding_window_paces_beyond_the_burst() -> None:
@@ -185,7 +188,8 @@ def test_cache_ttl_reuses_and_zero_ttl_does_not() -> None:
     cached, fake = make_client([ok({"n": 1})], ttl=60)
     stats = RequestStats()
     call(cached, stats), call(cached, stats)
-    assert len(fake.sent) == 1 and stats.cache_hits == 1
+    assert len(fake.sent) == 1
+    assert stats.cache_hits == 1
     uncached, fake2 = make_client([ok({"n": 1})], ttl=0)
     call(uncached), call(uncached)
     assert len(fake2.sent) == 2
@@ -212,7 +216,8 @@ def test_concurrent_identical_requests_share_one_call() -> None:
     gate.set()
     for thread in threads:
         thread.join()
-    assert results == [{"n": 1}] * 4 and len(slow.sent) == 1
+    assert results == [{"n": 1}] * 4
+    assert len(slow.sent) == 1
 
 
 def test_reprs_hide_the_token() -> None:

@@ -51,7 +51,8 @@ def test_bundled_spec_declares_the_issue_tables() -> None:
 def test_every_column_and_resource_has_a_description() -> None:
     (provider,) = load_providers()
     for resource in provider.resources():
-        assert resource.description and resource.examples
+        assert resource.description
+        assert resource.examples
         for column in resource.columns:
             assert column.description, f"{resource.qualified_name}.{column.name}"
 

@@ -52,7 +52,8 @@ def test_droplet_id_rejects_everything_else(provider: Provider, value: object) -
         normalize(resource, resource.parameter("droplet_id"), value)
     message = str(caught.value)
     assert "droplet_id must be a whole number of at least 1" in message
-    assert "droplet_id = 3164444" in message and "Nothing was sent" in message
+    assert "droplet_id = 3164444" in message
+    assert "Nothing was sent" in message
     assert caught.value.table == "digitalocean.compute.droplet_backups"
 
 

@@ -55,7 +55,8 @@ def test_keyed_plans_are_much_cheaper_than_list_scans(provider: Provider) -> Non
     policies = table(provider, "compute.droplet_backup_policies")
     keyed = plan_index(policies, [Offer("droplet_id", OP_EQ, True)])
     scan = plan_index(policies, [Offer("droplet_id", OP_EQ, False)])
-    assert keyed is not None and scan is not None
+    assert keyed is not None
+    assert scan is not None
     assert keyed.cost * 1000 < scan.cost
     assert scan.idx_str == ""
 
@@ -63,7 +64,8 @@ def test_keyed_plans_are_much_cheaper_than_list_scans(provider: Provider) -> Non
 def test_inexact_filter_is_pushed_but_rechecked_by_sqlite(provider: Provider) -> None:
     droplets = table(provider, "compute.droplets")
     plan = plan_index(droplets, [Offer("name", OP_EQ, True)])
-    assert plan is not None and plan.uses[0].omit is False
+    assert plan is not None
+    assert plan.uses[0].omit is False
 
 
 def test_conflicting_parameters_push_only_the_first_declared(provider: Provider) -> None:
@@ -74,13 +76,15 @@ def test_conflicting_parameters_push_only_the_first_declared(provider: Provider)
         Offer("type", OP_EQ, True),
     ]
     plan = plan_index(droplets, offers)
-    assert plan is not None and plan.idx_str == "tag_name"
+    assert plan is not None
+    assert plan.idx_str == "tag_name"
 
 
 def test_policies_use_the_per_droplet_get_when_keyed(provider: Provider) -> None:
     policies = table(provider, "compute.droplet_backup_policies")
     (one,) = plan_calls(policies, ["droplet_id"], ["42"], 200)
-    assert one.path == "/v2/droplets/42/backups/policy" and one.page is None
+    assert one.path == "/v2/droplets/42/backups/policy"
+    assert one.page is None
     (listing,) = plan_calls(policies, [], [], 200)
     assert listing.path == "/v2/droplets/backups/policies"
     assert (listing.page, listing.per_page) == (None, 200)
@@ -118,7 +122,8 @@ def test_page_and_per_page_are_exact(provider: Provider) -> None:
     backups = table(provider, "compute.droplet_backups")
     (call,) = plan_calls(backups, ["droplet_id", "page", "per_page"], [5, 3, 7], 200)
     assert (call.page, call.per_page) == (3, 7)
-    assert call.echo["page"] == 3 and call.echo["per_page"] == 7
+    assert call.echo["page"] == 3
+    assert call.echo["per_page"] == 7
     with pytest.raises(
         InvalidParameterError, match="per_page must be a whole number from 1 to 200"
     ):
@@ -130,4 +135,5 @@ def test_values_are_percent_encoded_in_paths(provider: Provider) -> None:
     uuid = "9cc10173-e9ea-4176-9dbc-a4cee4c4ff30"
     (call,) = plan_calls(db_backups, ["database_cluster_uuid"], [uuid.upper()], 200)
     assert call.path == f"/v2/databases/{uuid}/backups"
-    assert call.page is None and call.per_page is None  # not paginated
+    assert call.page is None
+    assert call.per_page is None

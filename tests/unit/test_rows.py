@@ -50,11 +50,15 @@ def rows(resource: Resource, payload: dict, method: str, echo: dict | None = Non
 def test_policies_map_becomes_one_row_per_droplet(provider: Provider) -> None:
     policies = provider.resource("digitalocean.compute.droplet_backup_policies")
     off, daily = rows(policies, POLICIES, "list")
-    assert off["droplet_id"] == 436444618 and off["backup_enabled"] == 0
-    assert off["backup_policy"] is None and off["backup_policy_plan"] is None  # absent keys: NULL
+    assert off["droplet_id"] == 436444618
+    assert off["backup_enabled"] == 0
+    assert off["backup_policy"] is None
+    assert off["backup_policy_plan"] is None
     assert off["next_backup_window_start"] is None
-    assert daily["backup_enabled"] == 1 and daily["backup_policy_plan"] == "daily"
-    assert daily["backup_policy_hour"] == 20 and daily["backup_policy_weekday"] is None
+    assert daily["backup_enabled"] == 1
+    assert daily["backup_policy_plan"] == "daily"
+    assert daily["backup_policy_hour"] == 20
+    assert daily["backup_policy_weekday"] is None
     assert json.loads(daily["backup_policy"])["retention_period_days"] == 7
     assert json.loads(daily["raw"])["droplet_id"] == 444909314
 
@@ -84,8 +88,10 @@ def test_key_column_is_echoed_when_the_record_lacks_it(provider: Provider) -> No
         "meta": {"total": 1},
     }
     (row,) = rows(backups, payload, "list", {"droplet_id": 3164444, "page": None, "per_page": 200})
-    assert row["droplet_id"] == 3164444 and row["regions"] == '["nyc3"]'
-    assert row["size_gigabytes"] == 2.34 and row["per_page"] == 200
+    assert row["droplet_id"] == 3164444
+    assert row["regions"] == '["nyc3"]'
+    assert row["size_gigabytes"] == 2.34
+    assert row["per_page"] == 200
 
 
 def test_response_level_fields_repeat_on_every_row(provider: Provider) -> None:
@@ -105,7 +111,8 @@ def test_response_level_fields_repeat_on_every_row(provider: Provider) -> None:
     first, second = rows(db_backups, payload, "list", {"database_cluster_uuid": "u"})
     assert first["backup_progress"] == second["backup_progress"] == "36"
     assert first["scheduled_backup_time_backup_hour"] == 20
-    assert first["incremental"] is None and first["database_cluster_uuid"] == "u"
+    assert first["incremental"] is None
+    assert first["database_cluster_uuid"] == "u"
 
 
 def test_wrong_shape_is_a_clear_error(provider: Provider) -> None:
