@@ -427,6 +427,11 @@ def map_exception(exc: BaseException, connection: Connection | None = None) -> e
             f"a bound integer does not fit SQLite's 64-bit signed range ({exc}); pass a smaller "
             "value, such as a real Droplet id"
         )
+    if isinstance(exc, UnicodeEncodeError):
+        # A str holding lone surrogates cannot become the UTF-8 that SQLite stores.
+        return errors.DataError(
+            f"a bound text value is not valid Unicode ({exc}); decode it properly before binding"
+        )
     if not isinstance(exc, apsw.Error):
         return None
     text = str(exc).removeprefix("SQLError: ")
