@@ -55,7 +55,7 @@ def matches_spec(path: str) -> bool:
     for pattern, names in path_templates():
         match = pattern.fullmatch(path)
         if match is not None and all(
-            is_valid_segment(n, unquote(v)) for n, v in zip(names, match.groups())
+            is_valid_segment(n, unquote(v)) for n, v in zip(names, match.groups(), strict=True)
         ):
             return True
     return False
