@@ -35,7 +35,7 @@ class NameRewriter:
             return sql
         from sqlglot.dialects.sqlite import SQLite  # imported only when a name may need it
         from sqlglot.errors import TokenError
-        from sqlglot.tokens import TokenType
+        from sqlglot.tokenizer_core import TokenType
 
         try:
             tokens = SQLite().tokenize(sql)

@@ -1,7 +1,10 @@
 """`sqlprovider`: the command line.
 
     sqlprovider query [--sandbox] [--format FORMAT] [--output FILE] [--stats] "SQL"
+    sqlprovider shell [--sandbox]
     sqlprovider sandbox serve [--port 0] [--seed N] [--droplets N] ...
+    sqlprovider docs build [--check]
+    sqlprovider export --db FILE.db ...
 
 Errors go to stderr with a non-zero exit status; results go to stdout (or --output).
 """
@@ -9,93 +12,43 @@ Errors go to stderr with a non-zero exit status; results go to stdout (or --outp
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import sys
 from collections.abc import Sequence
 
-from sqlprovider.cli.options import add_connection_arguments, open_connection
-from sqlprovider.cli.output import FORMATS, render
 from sqlprovider.errors import Error
 
+#: Each subcommand's module (which defines `register(commands)`) and one-line help. Only the
+#: module of the command being run is imported, which keeps `sqlprovider query` quick to start.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "query": ("sqlprovider.cli.query", "run SQL and print the result"),
+    "shell": ("sqlprovider.cli.shell", "interactive SQL shell"),
+    "sandbox": ("sqlprovider.cli.sandbox", "the local emulator of the DigitalOcean API"),
+    "docs": ("sqlprovider.cli.docs", "generate the table reference pages"),
+    "export": ("sqlprovider.cli.export", "write tables or queries into a SQLite database file"),
+}
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, the other subcommands are listed but not loaded."""
     parser = argparse.ArgumentParser(
         prog="sqlprovider",
         description="Query the DigitalOcean API with SQL (SQLite virtual tables).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    query = commands.add_parser(
-        "query", help="run SQL and print the result", description="Run SQL and print the result."
-    )
-    query.add_argument("sql", help="one or more SQL statements; the result of the last is printed")
-    query.add_argument(
-        "--format", "-f", choices=FORMATS, default="table", help="output format (default table)"
-    )
-    query.add_argument("--output", "-o", help="write the result to this file instead of stdout")
-    query.add_argument(
-        "--stats", action="store_true", help="print the API requests the statement made to stderr"
-    )
-    add_connection_arguments(query)
-    query.set_defaults(run=run_query)
-
-    sandbox = commands.add_parser("sandbox", help="the local emulator of the DigitalOcean API")
-    sandbox_commands = sandbox.add_subparsers(
-        dest="sandbox_command", required=True, metavar="COMMAND"
-    )
-    serve = sandbox_commands.add_parser(
-        "serve",
-        help="serve the emulator until interrupted",
-        description=(
-            "Serve a seeded emulator of the API on loopback; prints a JSON line with url and token."
-        ),
-    )
-    from sqlprovider.sandbox.cli import add_serve_arguments, run_serve
-
-    add_serve_arguments(serve)
-    serve.set_defaults(run=run_serve)
-
-    for register in _optional_commands():
-        register(commands)
-    return parser
-
-
-def _optional_commands() -> list:  # type: ignore[type-arg]
-    """Subcommands defined in their own modules (shell, docs, export)."""
-    found = []
-    for module_name in ("sqlprovider.cli.shell", "sqlprovider.cli.docs", "sqlprovider.cli.export"):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        found.append(module.register)
-    return found
-
-
-def run_query(args: argparse.Namespace) -> int:
-    """`sqlprovider query`: run the SQL, print the last result."""
-    with open_connection(args) as connection:
-        cursor = connection.cursor()
-        cursor.execute(args.sql)
-        columns = [d[0] for d in cursor.description or ()]
-        rows = cursor.fetchall() if columns else []
-        text = render(args.format, columns, rows) if columns else ""
-        if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+    for name, (module, help_text) in COMMANDS.items():
+        if only in (None, name):
+            importlib.import_module(module).register(commands)
         else:
-            sys.stdout.write(text)
-        if args.stats:
-            sys.stderr.write("stats: " + json.dumps(cursor.stats) + "\n")
-    return 0
+            commands.add_parser(name, help=help_text, add_help=False)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `sqlprovider` console script."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    only = arguments[0] if arguments and arguments[0] in COMMANDS else None
+    args = build_parser(only).parse_args(arguments)
     try:
         return int(args.run(args))
     except Error as exc:

@@ -10,9 +10,8 @@ import hashlib
 import ipaddress
 import os
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
-
-import requests
 
 from sqlprovider.errors import InterfaceError
 
@@ -51,13 +50,13 @@ class Token:
         raise TypeError("a Token cannot be pickled: it would write the secret out")
 
 
-class BearerAuth(requests.auth.AuthBase):
-    """Adds `Authorization: Bearer ...` to each request as it is sent."""
+class BearerAuth:
+    """Adds `Authorization: Bearer ...` to each request as it is sent (a requests auth hook)."""
 
     def __init__(self, token: Token) -> None:
         self._token = token
 
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+    def __call__(self, request: Any) -> Any:
         request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
         return request
 

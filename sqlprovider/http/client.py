@@ -13,10 +13,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
+from typing import TYPE_CHECKING, Any
 
 from sqlprovider.errors import (
     ApiError,
@@ -32,10 +29,12 @@ from sqlprovider.http.ratelimit import RateLimiter
 from sqlprovider.http.retry import RETRY_STATUSES, RetryPolicy
 from sqlprovider.http.stats import RequestStats
 
+if TYPE_CHECKING:
+    import requests
+
 __all__ = ["ApiClient", "NotFoundError", "error_for"]
 
 _logger = logging.getLogger(__name__)
-_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _USER_AGENT = "sqlprovider/0.1 (+https://github.com/sqlprovider)"
 
 
@@ -81,14 +80,9 @@ class ApiClient:
         self._token_hint = token_hint
         self._limiter = limiter
         self._cache = cache
-        self._session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, max_connections))
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._session.headers["User-Agent"] = _USER_AGENT
-        self._session.headers["Accept"] = "application/json"
-        if token is not None:
-            self._session.auth = BearerAuth(token)
+        self._max_connections = max(1, max_connections)
+        self._session: requests.Session | None = None
+        self._mounts: list[tuple[str, requests.adapters.BaseAdapter]] = []
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url!r}, token={self._token!r})"
@@ -100,11 +94,33 @@ class ApiClient:
 
     def mount(self, prefix: str, adapter: requests.adapters.BaseAdapter) -> None:
         """Route requests under `prefix` through `adapter` (tests, recording, custom transports)."""
-        self._session.mount(prefix, adapter)
+        self._mounts.append((prefix, adapter))
+        if self._session is not None:
+            self._session.mount(prefix, adapter)
+
+    def _http(self) -> requests.Session:
+        """The keep-alive session, built on first use: `requests` is imported only when needed."""
+        if self._session is None:
+            import requests
+            from requests.adapters import HTTPAdapter
+
+            session = requests.Session()
+            pooled = HTTPAdapter(pool_connections=1, pool_maxsize=self._max_connections)
+            session.mount("http://", pooled)
+            session.mount("https://", pooled)
+            for prefix, adapter in self._mounts:
+                session.mount(prefix, adapter)
+            session.headers["User-Agent"] = _USER_AGENT
+            session.headers["Accept"] = "application/json"
+            if self._token is not None:
+                session.auth = BearerAuth(self._token)
+            self._session = session
+        return self._session
 
     def close(self) -> None:
         """Release pooled connections."""
-        self._session.close()
+        if self._session is not None:
+            self._session.close()
 
     def get(
         self,
@@ -148,6 +164,14 @@ class ApiClient:
         stats: RequestStats,
         cancel: threading.Event | None,
     ) -> Loaded:
+        import requests
+
+        transient = (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        )
+        session = self._http()
         url = self.base_url + path
         failure = _Failure(None, "no attempt was made", {})
         for attempt in range(1, self.retry.attempts + 1):
@@ -156,9 +180,9 @@ class ApiClient:
             stats.add(throttle_seconds=self._limiter.acquire(cancel))
             started = time.monotonic()
             try:
-                response = self._session.get(url, params=query, timeout=self.timeout)
+                response = session.get(url, params=query, timeout=self.timeout)
                 body = response.content
-            except _TRANSIENT as exc:
+            except transient as exc:
                 elapsed = time.monotonic() - started
                 stats.add(requests=1, api_seconds=elapsed)
                 failure = _Failure(None, f"{type(exc).__name__}: {_short(exc)}", {})
