@@ -124,6 +124,7 @@ COMMANDS = _command_paths(build_parser())
 
 def test_the_optional_commands_are_registered() -> None:
     assert ("docs", "build") in COMMANDS
+    assert ("shell",) in COMMANDS
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "sqlprovider")

@@ -1,0 +1,366 @@
+"""`sqlprovider shell`: apsw's interactive SQLite shell, taught the provider's tables.
+
+The shell is `apsw.shell.Shell` (its dot-commands, output modes, completion, `.help`) with:
+SQL rewritten as the engine does (three-part names, SHOW/DESCRIBE), the dot-commands
+`.resources`, `.describe TABLE` and `.stats`, a `.tables` that lists the API tables, a
+`markdown` output mode, a live "… N API requests" line on stderr while a statement works, and a
+history file that never keeps a line holding the API token. Ctrl-C stops the running statement
+and drops its pending requests; the shell stays open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+import apsw
+import apsw.shell
+
+from sqlprovider.cli.options import add_connection_arguments, open_connection
+from sqlprovider.dbapi import Connection, map_exception
+
+DEFAULT_HISTORY = "~/.sqlprovider_history"
+
+
+def register(commands: Any) -> None:
+    """Add `shell` to the `sqlprovider` subcommands."""
+    parser = commands.add_parser(
+        "shell",
+        help="interactive SQL shell (apsw's shell with the API tables)",
+        description=(
+            "Interactive SQL shell over the DigitalOcean tables. Type .help for commands, "
+            ".resources for the tables, .describe TABLE for a table's columns and keys, .stats "
+            "for the API work of the last statement. SQL can also be piped in on stdin."
+        ),
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a running count of API requests on stderr (default: when stderr is a terminal)",
+    )
+    parser.add_argument(
+        "--history",
+        default=DEFAULT_HISTORY,
+        help=f"readline history file (default {DEFAULT_HISTORY}); lines holding the token are "
+        "never kept",
+    )
+    add_connection_arguments(parser)
+    parser.set_defaults(run=run_shell)
+
+
+def run_shell(args: argparse.Namespace) -> int:
+    """Open the connection and run the shell until end of input or `.exit`."""
+    with open_connection(args) as connection:
+        shell = ProviderShell(connection, progress=args.progress, history_file=args.history)
+        shell.cmdloop()
+    return 0
+
+
+class ProviderShell(apsw.shell.Shell):  # type: ignore[misc]
+    """apsw's shell bound to one sqlprovider connection.
+
+    Args:
+        connection: the DB-API connection whose apsw connection the shell drives.
+        stdin, stdout, stderr: streams (default: the process's own).
+        progress: show the request count while a statement runs (None: when stderr is a tty).
+        progress_interval: seconds between two updates of the request count.
+        history_file: readline history (used only interactively on the real stdin).
+        secrets: text never to keep in the history (default: the connection's token).
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        progress: bool | None = None,
+        progress_interval: float = 0.5,
+        history_file: str = DEFAULT_HISTORY,
+        secrets: Iterable[str] | None = None,
+    ) -> None:
+        self.connection = connection
+        self.secrets = tuple(
+            s for s in (_token_of(connection) if secrets is None else secrets) if s
+        )
+        super().__init__(stdin=stdin, stdout=stdout, stderr=stderr, db=connection.apsw_connection)
+        self.history_file = history_file
+        self.prompt = "sqlprovider> "
+        self.moreprompt = "        ...> "
+        if progress is None:
+            progress = bool(getattr(self.stderr, "isatty", None) and self.stderr.isatty())
+        self.progress = progress
+        self.progress_interval = progress_interval
+
+    # --- the loop and its history ------------------------------------------------------------
+
+    def cmdloop(self, intro: str | None = None, transient: str | None = None) -> None:
+        """apsw's loop with our banner; afterwards the history file is checked for the token."""
+        if intro is None:
+            intro = (
+                f"sqlprovider shell: SQLite {apsw.sqlite_lib_version()}, API at "
+                f"{self.connection.session.client.base_url}\n"
+                'Enter ".help" for commands, ".resources" for the API tables, '
+                '".describe TABLE" for a table\'s columns.\n'
+            )
+        transient = transient or "Your own tables live in a transient in-memory database.\n"
+        try:
+            super().cmdloop(intro=intro, transient=transient)
+        finally:
+            if self._using_readline and self.history_file:
+                scrub_history_file(Path(os.path.expanduser(self.history_file)), self.secrets)
+
+    def get_line(self, prompt: str = "") -> str | None:
+        """One input line; a line holding a secret is dropped from readline's history."""
+        line: str | None = super().get_line(prompt)
+        if line is not None and self._using_readline and _holds_secret(line, self.secrets):
+            import readline
+
+            forget_secret_entries(readline, self.secrets)
+        return line
+
+    # --- SQL ---------------------------------------------------------------------------------
+
+    def process_sql(
+        self, sql: str, bindings: Any = None, internal: bool = False, summary: Any = None
+    ) -> None:
+        """Run SQL typed by the user as the engine would: rewritten, counted, interruptible."""
+        if internal:
+            super().process_sql(sql, bindings, internal, summary)
+            return
+        prepared = self.connection.prepare(sql)
+        with self._tracking_statements(), self._showing_progress():
+            try:
+                super().process_sql(prepared, bindings, internal, summary)
+            except apsw.Error as exc:
+                if getattr(exc, "_handle_exception_saw_this", False):
+                    raise
+                mapped = map_exception(exc, self.connection)
+                if mapped is None:
+                    raise
+                raise mapped from exc
+
+    def handle_interrupt(self) -> None:
+        """Ctrl-C: drop the running statement's pending API requests, then apsw's handling.
+
+        Interactively the shell prints ^C and reads the next line; reading a script, it stops.
+        """
+        self.connection.session.statement.finish()
+        super().handle_interrupt()
+
+    def _query_details(self, sql: str, bindings: Any) -> Any:
+        """apsw's statement splitter, with its SQLite errors worded as `sqlprovider query` does."""
+        details = super()._query_details(sql, bindings)
+        if isinstance(details.exception, apsw.Error):
+            mapped = map_exception(details.exception, self.connection)
+            if mapped is not None:
+                return dataclasses.replace(details, error_text=str(mapped), exception=mapped)
+        return details
+
+    @contextlib.contextmanager
+    def _tracking_statements(self) -> Iterator[None]:
+        """Give each statement the shell runs its own engine context (counters, memo).
+
+        apsw's shell replaces the connection's exec trace on its cursors, which is where the
+        engine normally learns that a statement starts; SQLite's statement trace still fires.
+        """
+        session = self.connection.session
+
+        def started(event: dict[str, Any]) -> None:
+            if not event.get("trigger"):
+                session.on_statement(None, event.get("sql") or "", None)
+
+        self.db.trace_v2(apsw.SQLITE_TRACE_STMT, started, id=self)
+        try:
+            yield
+        finally:
+            self.db.trace_v2(0, None, id=self)
+
+    @contextlib.contextmanager
+    def _showing_progress(self) -> Iterator[None]:
+        if not self.progress:
+            yield
+            return
+        meter = ProgressMeter(self.connection.session, self.stderr, self.progress_interval)
+        with meter:
+            yield
+
+    # --- dot-commands ------------------------------------------------------------------------
+
+    def command_resources(self, cmd: list[str]) -> None:
+        """resources ?PATTERN?: List the API tables with their descriptions and required keys
+
+        PATTERN is a LIKE pattern on the three-part name, such as %backup%.
+        """
+        pattern = cmd[0] if cmd else "%"
+        self._show(
+            "SELECT table_name AS name, required_keys, description FROM sqlprovider_resources "
+            "WHERE table_name LIKE ?1 ORDER BY table_name",
+            (pattern,),
+        )
+
+    def command_describe(self, cmd: list[str]) -> None:
+        """describe TABLE: Show a table's columns: type, description, hidden, key, required
+
+        TABLE may be the three-part name or an unambiguous short one (droplet_backups).
+        Hidden columns are left out of SELECT * but can be named and filtered on; key columns
+        are sent to the API, and required ones must be given with = or IN.
+        """
+        if len(cmd) != 1:
+            raise self.Error("usage: .describe TABLE")
+        self._show(self.connection.prepare(f"DESCRIBE EXTENDED {cmd[0]}"))
+
+    def command_stats(self, cmd: list[str]) -> None:
+        """stats: Show the API work of the last statement (requests, pages, retries, time)"""
+        if cmd:
+            raise self.Error("usage: .stats")
+        stats = self.connection.session.statement.stats.as_dict()
+        self._show("SELECT key AS name, value FROM json_each(?1)", (json.dumps(stats),))
+
+    def command_tables(self, cmd: list[str]) -> None:
+        """tables ?PATTERN?: List the API tables, then your own tables and views
+
+        PATTERN is a LIKE pattern.
+        """
+        self.push_output()
+        self.output = self.output_list
+        self.header = False
+        try:
+            for pattern in cmd or ["%"]:
+                self.process_sql(
+                    "SELECT table_name FROM sqlprovider_resources WHERE table_name LIKE ?1 "
+                    "UNION ALL SELECT name FROM (SELECT name, type FROM sqlite_schema "
+                    "UNION ALL SELECT name, type FROM sqlite_temp_schema) "
+                    "WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' "
+                    "AND name LIKE ?1 ORDER BY 1",
+                    (pattern,),
+                    internal=True,
+                )
+        finally:
+            self.pop_output()
+
+    def command_open(self, cmd: list[str]) -> None:
+        """open ?FILE?: Not available: the shell is bound to its API connection"""
+        raise self.Error(
+            "the sqlprovider shell keeps its API connection; ATTACH 'file.db' AS name "
+            "reaches another database file"
+        )
+
+    def command_close(self, cmd: list[str]) -> None:
+        """close: Not available: end the shell with .exit instead"""
+        raise self.Error("the sqlprovider shell keeps its API connection; .exit ends the shell")
+
+    def _show(self, sql: str, bindings: Any = None) -> None:
+        """Run one of the shell's own queries in the current mode, with column names."""
+        self.push_output()
+        self.header = True
+        try:
+            self.process_sql(sql, bindings, internal=True)
+        finally:
+            self.pop_output()
+
+    # --- output ------------------------------------------------------------------------------
+
+    def output_markdown(self, header: bool, line: Any) -> None:
+        """Markdown (GitHub) table; the header row is always written, as Markdown needs one"""
+        if header:
+            self.write(self.stdout, "| " + " | ".join(_markdown_cell(n, "") for n in line) + " |\n")
+            self.write(self.stdout, "|" + "---|" * len(line) + "\n")
+            return
+        cells = (_markdown_cell(v, self.nullvalue) for v in line)
+        self.write(self.stdout, "| " + " | ".join(cells) + " |\n")
+
+
+class ProgressMeter:
+    """A line on `stream` counting the running statement's API requests, updated by a thread.
+
+    Args:
+        session: the engine session whose current statement is watched.
+        stream: where the count goes (stderr).
+        interval: seconds between two looks at the counters.
+    """
+
+    def __init__(self, session: Any, stream: TextIO, interval: float = 0.5) -> None:
+        self._session = session
+        self._stream = stream
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlprovider-progress", daemon=True)
+        self._shown = 0
+        self._tty = bool(getattr(stream, "isatty", None) and stream.isatty())
+
+    def __enter__(self) -> ProgressMeter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self._shown:
+            self._stream.write("\r\x1b[K" if self._tty else "\n")
+            self._stream.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            requests = int(self._session.statement.stats.requests)
+            if requests and requests != self._shown:
+                self._shown = requests
+                self._stream.write(f"\r… {requests} API request{'s' if requests > 1 else ''}")
+                self._stream.flush()
+
+
+def forget_secret_entries(readline: ModuleType, secrets: Iterable[str]) -> int:
+    """Remove every readline history entry holding one of `secrets`; return how many."""
+    secrets = tuple(secrets)
+    removed = 0
+    for index in range(readline.get_current_history_length(), 0, -1):  # 1-based, newest first
+        item = readline.get_history_item(index)
+        if item is not None and _holds_secret(item, secrets):
+            readline.remove_history_item(index - 1)  # 0-based
+            removed += 1
+    return removed
+
+
+def scrub_history_file(path: Path, secrets: Iterable[str]) -> None:
+    """Drop lines holding a secret from a history file, and keep the file private."""
+    secrets = tuple(secrets)
+    if not path.is_file():
+        return
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    kept = [line for line in lines if not _holds_secret(line, secrets)]
+    if kept != lines:
+        path.write_text("".join(kept), encoding="utf-8")
+    with contextlib.suppress(OSError):
+        path.chmod(0o600)
+
+
+def _holds_secret(text: str, secrets: Iterable[str]) -> bool:
+    return any(secret and secret in text for secret in secrets)
+
+
+def _token_of(connection: Connection) -> tuple[str, ...]:
+    """The connection's API token, so the history can leave it out (never printed)."""
+    token = getattr(connection.session.client, "_token", None)
+    return (token.reveal(),) if token is not None else ()
+
+
+def _markdown_cell(value: Any, null: str) -> str:
+    if value is None:
+        text = null
+    elif isinstance(value, bytes):
+        text = "X'" + value.hex().upper() + "'"
+    else:
+        text = str(value)
+    return (
+        text.replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
+    )
