@@ -1,3 +1,5 @@
+# apsw.shell has no annotations; calls into it are untyped by necessity.
+# mypy: disable-error-code="no-untyped-call"
 """`sqlprovider shell`: apsw's interactive SQLite shell, taught the provider's tables.
 
 The shell is `apsw.shell.Shell` (its dot-commands, output modes, completion, `.help`) with:
@@ -65,7 +67,7 @@ def run_shell(args: argparse.Namespace) -> int:
     return 0
 
 
-class ProviderShell(apsw.shell.Shell):  # type: ignore[misc]
+class ProviderShell(apsw.shell.Shell):
     """apsw's shell bound to one sqlprovider connection.
 
     Args:
