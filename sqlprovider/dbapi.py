@@ -342,7 +342,11 @@ class Cursor:
 
     def close(self) -> None:
         """Close the cursor; its unread rows and pending requests are dropped."""
+        # rowcount outlives close(), as in sqlite3: SQLAlchemy reads it after closing a cursor
+        # that returned no rows.
+        rowcount = self.rowcount
         self._reset()
+        self.rowcount = rowcount
         self._closed = True
 
     def _reset(self) -> None:

@@ -70,6 +70,12 @@ def test_rowcount_counts_written_rows_and_is_minus_one_for_select(
     assert cursor.rowcount == -1
 
 
+def test_rowcount_survives_closing_the_cursor(plain: sqlprovider.Connection) -> None:
+    cursor = plain.execute("UPDATE t SET b = 'y' WHERE a >= 5")
+    cursor.close()
+    assert cursor.rowcount == 2  # SQLAlchemy reads it after closing a cursor without rows
+
+
 def test_lastrowid_is_the_inserted_rowid(plain: sqlprovider.Connection) -> None:
     cursor = plain.execute("INSERT INTO t (a) VALUES (99)")
     found = plain.execute("SELECT a FROM t WHERE rowid = ?", (cursor.lastrowid,)).fetchall()
