@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -230,3 +232,35 @@ def test_url_options_are_converted() -> None:
 def test_bad_urls_are_refused_with_a_reason(url: str, message: str) -> None:
     with pytest.raises(sa.exc.ArgumentError, match=message):
         connect_options(make_url(url))
+
+
+def test_url_path_is_a_database_file_whose_tables_reflect_as_sqlite(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "own.db"
+    options = {**_fast(sandbox), "token": sandbox.token}
+    eng = sa.create_engine(f"sqlprovider:///{path}", connect_args=options)
+    try:
+        frame = pd.read_sql(f"SELECT id, name, memory FROM {DROPLETS}", eng)
+        assert frame.to_sql("snap", eng, index=False) == 40
+        with eng.begin() as connection:
+            connection.execute(
+                sa.text("CREATE TABLE notes (id INTEGER PRIMARY KEY, droplet INTEGER REFERENCES "
+                        "snap(id), body TEXT)")
+            )
+            connection.execute(sa.text("CREATE INDEX notes_droplet ON notes (droplet)"))
+        inspector = sa.inspect(eng)
+        assert inspector.get_table_names() == [*RESOURCES, "notes", "snap"]
+        assert inspector.get_pk_constraint("notes")["constrained_columns"] == ["id"]
+        assert inspector.get_foreign_keys("notes")[0]["referred_table"] == "snap"
+        assert [i["name"] for i in inspector.get_indexes("notes")] == ["notes_droplet"]
+        snap = sa.Table("snap", sa.MetaData(), autoload_with=eng)
+        with eng.begin() as connection:
+            assert connection.execute(snap.update().values(memory=0)).rowcount == 40
+    finally:
+        eng.dispose()
+    copy = sqlite3.connect(path)
+    try:
+        assert copy.execute("SELECT count(*), max(memory) FROM snap").fetchone() == (40, 0)
+    finally:
+        copy.close()
