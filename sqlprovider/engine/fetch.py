@@ -69,8 +69,21 @@ class Fetcher:
                 exc.args = (f"{resource.qualified_name}: {exc.args[0]} {hint}",)
             raise
 
-    def stream(self, resource: Resource, calls: list[Call], statement: Statement) -> Iterator[Item]:
-        """Yield every record of every call, call by call, page by page."""
+    def stream(
+        self,
+        resource: Resource,
+        calls: list[Call],
+        statement: Statement,
+        row_limit: int | None = None,
+    ) -> Iterator[Item]:
+        """Yield every record of every call, call by call, page by page.
+
+        With a `row_limit` (a LIMIT the plan may honour), calls and pages are started one at a
+        time and only while rows are still wanted: the fewest requests, at the cost of overlap.
+        """
+        if row_limit is not None:
+            yield from self._limited(resource, calls, statement, row_limit)
+            return
         firsts = [self.start(resource, call, statement, first_page(call)) for call in calls]
         try:
             for call, first in zip(calls, firsts, strict=True):
@@ -79,8 +92,25 @@ class Fetcher:
             for future in firsts:
                 future.cancel()
 
+    def _limited(
+        self, resource: Resource, calls: list[Call], statement: Statement, row_limit: int
+    ) -> Iterator[Item]:
+        produced = 0
+        for call in calls:
+            first = self.start(resource, call, statement, first_page(call))
+            for item in self._call_records(resource, call, first, statement, window=1):
+                yield item
+                produced += 1
+                if produced >= row_limit:
+                    return
+
     def _call_records(
-        self, resource: Resource, call: Call, first: Future[Any], statement: Statement
+        self,
+        resource: Resource,
+        call: Call,
+        first: Future[Any],
+        statement: Statement,
+        window: int | None = None,
     ) -> Iterator[Item]:
         try:
             body = first.result()
@@ -96,12 +126,20 @@ class Fetcher:
             return
         total = dig(body, self.pagination.total)
         if isinstance(total, int) and call.per_page:
-            yield from self._later_pages(resource, call, statement, total, len(records))
+            yield from self._later_pages(
+                resource, call, statement, total, len(records), window or self.window
+            )
         else:
             yield from self._follow_links(resource, call, statement, body)
 
     def _later_pages(
-        self, resource: Resource, call: Call, statement: Statement, total: int, seen: int
+        self,
+        resource: Resource,
+        call: Call,
+        statement: Statement,
+        total: int,
+        seen: int,
+        window: int,
     ) -> Iterator[Item]:
         assert call.per_page is not None
         last_page = max(1, math.ceil(total / call.per_page))
@@ -109,7 +147,7 @@ class Fetcher:
         next_page = 2
         try:
             while pending or next_page <= last_page:
-                while next_page <= last_page and len(pending) < self.window:
+                while next_page <= last_page and len(pending) < window:
                     pending.append((next_page, self.start(resource, call, statement, next_page)))
                     next_page += 1
                 number, future = pending.popleft()

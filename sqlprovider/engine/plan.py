@@ -25,6 +25,12 @@ from sqlprovider.spec import Method, Parameter, Resource
 
 #: SQLite's code for an `=` constraint (SQLITE_INDEX_CONSTRAINT_EQ); IN lists arrive as `=` too.
 OP_EQ = 2
+#: SQLite's LIMIT and OFFSET pseudo-constraints (SQLITE_INDEX_CONSTRAINT_LIMIT / _OFFSET).
+OP_LIMIT = 73
+OP_OFFSET = 74
+#: Names under which LIMIT and OFFSET reach Filter (they are hints, never sent to the API).
+LIMIT_ARG = "$limit"
+OFFSET_ARG = "$offset"
 
 #: Estimated cost of one unkeyed list scan and of one keyed call; keyed plans must look much
 #: cheaper so SQLite puts the table that supplies the key in the outer loop.
@@ -101,8 +107,14 @@ class Call:
         return (self.path, self.query, self.page, self.per_page)
 
 
-def plan_index(resource: Resource, offers: Sequence[Offer]) -> IndexPlan | None:
+def plan_index(
+    resource: Resource, offers: Sequence[Offer], *, ordered: bool = False
+) -> IndexPlan | None:
     """Choose the constraints to push down; None means "not in this join order".
+
+    LIMIT (with OFFSET) is taken as a hint to read no more than needed, only when it is safe:
+    no ORDER BY to satisfy first (`ordered`) and every other constraint applied exactly by the
+    API. SQLite still applies LIMIT and OFFSET itself, so the hint never changes a result.
 
     Raises:
         MissingKeyColumnError: a required key column has no `=` or IN constraint at all.
@@ -129,33 +141,67 @@ def plan_index(resource: Resource, offers: Sequence[Offer]) -> IndexPlan | None:
             if required in equalities:
                 return None
             raise missing_key_error(resource, required)
+    uses += _limit_hints(offers, uses, ordered)
     keyed = any(p.location == "path" for p in map(resource.parameter, taken))
     narrowing = 1 + sum(1 for name in taken if resource.parameter(name).role is None)
     cost = (_KEYED_COST if keyed else _LIST_COST) / narrowing
     return IndexPlan(tuple(uses), cost, 10 if keyed else 10_000)
 
 
+def _limit_hints(offers: Sequence[Offer], uses: list[Use], ordered: bool) -> list[Use]:
+    exact = {use.offer for use in uses if use.omit}
+    others = [i for i, o in enumerate(offers) if o.op not in (OP_LIMIT, OP_OFFSET)]
+    if ordered or any(i not in exact for i in others):
+        return []
+    hints = []
+    for op, name in ((OP_LIMIT, LIMIT_ARG), (OP_OFFSET, OFFSET_ARG)):
+        found = [i for i, o in enumerate(offers) if o.op == op and o.usable]
+        if found:
+            hints.append(Use(found[0], name, omit=False, as_set=False))
+    return hints if any(h.parameter == LIMIT_ARG for h in hints) else []
+
+
+def row_limit(names: Sequence[str], values: Sequence[Any]) -> int | None:
+    """The most rows a statement can use (LIMIT plus OFFSET), when the plan passed LIMIT."""
+    hints = dict(zip(names, values, strict=True))
+    limit = hints.get(LIMIT_ARG)
+    if not isinstance(limit, int) or limit < 0:
+        return None
+    offset = hints.get(OFFSET_ARG)
+    return limit + (offset if isinstance(offset, int) and offset > 0 else 0)
+
+
 def plan_calls(
-    resource: Resource, names: Sequence[str], values: Sequence[Any], max_per_page: int
+    resource: Resource,
+    names: Sequence[str],
+    values: Sequence[Any],
+    max_per_page: int,
+    *,
+    limit: int | None = None,
 ) -> list[Call]:
     """Turn the Filter arguments into the calls to make, validating every value first.
 
     `values[i]` is the value for parameter `names[i]`: a scalar, or a set for an IN list.
-    A NULL key matches nothing in SQL, so it yields no call at all.
+    A NULL key matches nothing in SQL, so it yields no call at all. With a row `limit`, pages
+    are no larger than needed.
 
     Raises:
         InvalidParameterError: a value the API would reject; nothing has been sent.
     """
     given: dict[str, list[int | str]] = {}
     for name, value in zip(names, values, strict=True):
+        if name.startswith("$"):
+            continue
         parameter = resource.parameter(name)
         raw = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else [value]
         checked = sorted(
             {normalize(resource, parameter, v) for v in raw if v is not None}, key=repr
         )
         given[name] = checked
-    if any(not options for options in given.values()):
+    if limit == 0 or any(not options for options in given.values()):
         return []
+    if limit is not None:
+        max_per_page = max(1, min(max_per_page, limit))
     method = _choose_method(resource, given)
     page = _single(given, resource, "page")
     per_page = _single(given, resource, "per_page")

@@ -98,14 +98,16 @@ class Session:
         """Remember why a plan was refused, to explain SQLite's 'no query solution'."""
         self.refusals.append(reason)
 
-    def stream(self, resource: Resource, calls: list[Call]) -> Iterator[Item]:
+    def stream(
+        self, resource: Resource, calls: list[Call], row_limit: int | None = None
+    ) -> Iterator[Item]:
         """Records of `calls`, after prefetching the rest of a join's keys if this is one."""
         statement = self.statement
         if statement.retained_sources is None:
             statement.retained_sources = frozenset(s.source for s in self._key_sources(statement))
         if calls and resource.qualified_name in self._keyed_names:
             self._prefetch_join_keys(resource, statement)
-        return self.fetcher.stream(resource, calls, statement)
+        return self.fetcher.stream(resource, calls, statement, row_limit)
 
     def _key_sources(self, statement: Statement) -> tuple[Any, ...]:
         sql = statement.sql

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import apsw
 
 from sqlprovider.engine.fetch import Item
-from sqlprovider.engine.plan import Offer, plan_calls, plan_index
+from sqlprovider.engine.plan import Offer, plan_calls, plan_index, row_limit
 from sqlprovider.engine.rows import Extractor, extractors
 from sqlprovider.errors import MissingKeyColumnError
 from sqlprovider.spec import Resource
@@ -68,7 +68,7 @@ class ResourceModule:
                 )
             )
         try:
-            plan = plan_index(self.resource, offers)
+            plan = plan_index(self.resource, offers, ordered=info.nOrderBy > 0)
         except MissingKeyColumnError as exc:
             self.session.note_refusal(str(exc))
             raise
@@ -109,8 +109,11 @@ class ResourceCursor:
         self.Close()
         table = self._table
         names = indexname.split(",") if indexname else []
-        calls = plan_calls(table.resource, names, constraintargs, table.session.max_per_page)
-        self._items = table.session.stream(table.resource, calls)
+        limit = row_limit(names, constraintargs)
+        calls = plan_calls(
+            table.resource, names, constraintargs, table.session.max_per_page, limit=limit
+        )
+        self._items = table.session.stream(table.resource, calls, limit)
         self._rowid = 0
         self._advance()
 

@@ -137,9 +137,8 @@ def recorded(sb: Sandbox) -> Iterator[tuple[sqlprovider.Connection, RecordingAda
     """A connection whose client's HTTP session records every URL it sends."""
     con = connect_to(sb)
     adapter = RecordingAdapter()
-    session = con.session.client._session
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
+    con.session.client.mount("http://", adapter)
+    con.session.client.mount("https://", adapter)
     yield con, adapter
     con.close()
 
