@@ -58,14 +58,34 @@ class RateLimiter:
             waited += step
 
     def observe(self, headers: Mapping[str, str], status: int) -> None:
-        """Learn from a response: pause on an empty budget or a `retry-after`."""
+        """Learn from a response: pause on a `retry-after` or an empty budget, and count the
+        requests other clients of the same token made (the API's `ratelimit-remaining` is lower
+        than what this process alone would leave)."""
         retry_after = _number(headers.get("retry-after"))
         if status == 429 and retry_after is not None:
             self.pause(retry_after)
         remaining = _number(headers.get("ratelimit-remaining"))
         reset = _number(headers.get("ratelimit-reset"))
-        if remaining is not None and remaining <= 0 and reset is not None:
+        if remaining is None:
+            return
+        if remaining <= 0 and reset is not None:
             self.pause(max(0.0, reset - time.time()))
+        self._absorb(int(remaining), reset)
+
+    def _absorb(self, remaining: int, reset: float | None) -> None:
+        """Fill the longest window with requests this process did not make but the API counted."""
+        limit, seconds, sent = max(self._windows, key=lambda w: w[1])
+        with self._lock:
+            now = time.monotonic()
+            unseen = limit - len(sent) - remaining
+            if unseen <= 0:
+                return
+            # They expire no earlier than the API's reset time (when its oldest request expires).
+            expires = now + max(0.0, reset - time.time()) if reset is not None else now + seconds
+            stamp = min(now, expires - seconds)
+            merged = sorted([*sent, *([stamp] * min(unseen, limit))])
+            sent.clear()
+            sent.extend(merged)
 
     def pause(self, seconds: float) -> None:
         """Hold every request of this token for `seconds` from now."""

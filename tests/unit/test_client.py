@@ -228,3 +228,15 @@ def test_reprs_hide_the_token() -> None:
     assert token.fingerprint in repr(token)
     with pytest.raises(TypeError):
         __import__("pickle").dumps(token)
+
+
+def test_remaining_budget_reported_by_the_api_is_respected() -> None:
+    limiter = RateLimiter([(5, 60.0), (10, 3600.0)])
+    limiter.acquire()
+    # The API says only 2 requests are left this hour: other clients used the rest.
+    limiter.observe({"ratelimit-limit": "10", "ratelimit-remaining": "2", "ratelimit-reset": str(time.time() + 0.3)}, 200)
+    limiter.acquire()
+    limiter.acquire()
+    started = time.monotonic()
+    limiter.acquire()  # the hour budget is spent until the API's reset time
+    assert time.monotonic() - started >= 0.2
