@@ -1,0 +1,159 @@
+"""Figure (a): requests made versus the fewest the API allows, for typical queries.
+
+The minimum of each query is derived here from the sandbox's account data (`sb.account`), with
+the API's rules written out by hand (200 items per page at most, one backups call per Droplet
+or cluster, GPU Droplets listed only with `type=gpus`); nothing is taken from sqlprovider's
+planner. The count made is read twice, from `cursor.stats['requests']` and from the requests
+the sandbox received, and the two must agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from common import LATENCY_MS, UNLIMITED_SANDBOX, Figure, connect, pages, run_sql
+
+from sqlprovider.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class Case:
+    """A query and the function that computes its minimum number of requests."""
+
+    key: str
+    label: str
+    sql: str
+    minimum: int
+
+
+def cases(sb: Sandbox) -> list[Case]:
+    """The typical queries, each with its minimum computed from the account."""
+    account = sb.account
+    regular, gpus, every = (
+        account.droplet_ids(gpu=False),
+        account.droplet_ids(gpu=True),
+        account.droplet_ids(),
+    )
+    records = {i: account.droplet(i) for i in every}
+    enabled = [i for i, rec in records.items() if rec is not None and rec.policy is not None]
+    some = regular[:6]
+    in_list = ", ".join(map(str, some))
+
+    def backups_calls(ids: list[int]) -> int:
+        return sum(pages(records[i].backup_count if records[i] else 0) for i in set(ids))
+
+    kept_clusters = [c for c in account.clusters() if c["engine"] not in ("redis", "valkey")]
+    listing = pages(len(regular)) + pages(len(gpus))
+    d = "digitalocean.compute"
+    return [
+        Case(
+            "a.droplets",
+            "droplets, full scan (regular + GPU lists)",
+            f"SELECT * FROM {d}.droplets",
+            listing,
+        ),
+        Case(
+            "a.policies",
+            "droplet_backup_policies, full list",
+            f"SELECT * FROM {d}.droplet_backup_policies",
+            pages(len(every)),
+        ),
+        Case(
+            "a.backups_in",
+            f"droplet_backups WHERE droplet_id IN ({len(some)} ids)",
+            f"SELECT * FROM {d}.droplet_backups WHERE droplet_id IN ({in_list})",
+            backups_calls(some),
+        ),
+        Case(
+            "a.backups_in_dup",
+            "droplet_backups WHERE droplet_id IN (x, x, y)",
+            f"SELECT * FROM {d}.droplet_backups "
+            f"WHERE droplet_id IN ({some[0]}, {some[0]}, {some[1]})",
+            backups_calls(some[:2]),
+        ),
+        Case(
+            "a.policies_join",
+            "policies JOIN backups WHERE p.backup_enabled",
+            f"SELECT b.* FROM {d}.droplet_backup_policies p JOIN {d}.droplet_backups b "
+            "ON b.droplet_id = p.droplet_id WHERE p.backup_enabled",
+            pages(len(every)) + backups_calls(enabled),
+        ),
+        Case(
+            "a.policy_in",
+            "droplet_backup_policies WHERE droplet_id IN (a, b)",
+            f"SELECT * FROM {d}.droplet_backup_policies WHERE droplet_id IN ({some[0]}, {some[1]})",
+            2,
+        ),
+        Case(
+            "a.db_join",
+            "database backups JOIN clusters, no redis/valkey",
+            "SELECT c.name, b.* FROM digitalocean.databases.clusters c "
+            "JOIN digitalocean.databases.backups b ON b.database_cluster_uuid = c.id "
+            "WHERE c.engine NOT IN ('redis', 'valkey')",
+            1 + len(kept_clusters),
+        ),
+        Case(
+            "a.gpus",
+            "droplets WHERE type = 'gpus'",
+            f"SELECT * FROM {d}.droplets WHERE type = 'gpus'",
+            pages(len(gpus)),
+        ),
+        Case(
+            "a.page",
+            "droplets WHERE type = 'droplets' AND page = 2 AND per_page = 50",
+            f"SELECT * FROM {d}.droplets WHERE type = 'droplets' AND page = 2 AND per_page = 50",
+            1,
+        ),
+        Case(
+            "a.page_both",
+            "droplets WHERE page = 1 AND per_page = 20 (both types)",
+            f"SELECT * FROM {d}.droplets WHERE page = 1 AND per_page = 20",
+            2,
+        ),
+        Case(
+            "a.join_droplets",
+            "droplets JOIN droplet_backups (every Droplet)",
+            f"SELECT d.name, b.* FROM {d}.droplets d JOIN {d}.droplet_backups b "
+            "ON b.droplet_id = d.id",
+            listing + backups_calls(every),
+        ),
+    ]
+
+
+def measure(droplets: int, progress: Callable[[str], None]) -> list[Figure]:
+    """Run every case once on a fresh sandbox with 50 ms latency."""
+    figures = []
+    with Sandbox(
+        seed=7, droplets=droplets, clusters=8, latency_ms=LATENCY_MS, **UNLIMITED_SANDBOX
+    ) as sb:
+        con = connect(sb)
+        try:
+            for case in cases(sb):
+                sb.clear_requests()
+                run = run_sql(con, case.sql)
+                received = len(sb.requests)
+                made = int(run.stats["requests"])
+                agree = made == received
+                progress(f"{case.key}: made {made}, sandbox saw {received}, min {case.minimum}")
+                figures.append(
+                    Figure(
+                        case.key,
+                        f"requests: {case.label}",
+                        f"{made} / {case.minimum}"
+                        + ("" if agree else f" (sandbox saw {received})"),
+                        "made = minimum, stats = sandbox log",
+                        made == case.minimum and agree,
+                        {
+                            "sql": case.sql,
+                            "made": made,
+                            "sandbox_received": received,
+                            "minimum": case.minimum,
+                            "rows": run.rows,
+                            "seconds": round(run.seconds, 3),
+                        },
+                    )
+                )
+        finally:
+            con.close()
+    return figures

@@ -1,0 +1,60 @@
+"""Figure (e): cold start of `sqlprovider query "SELECT 1"` against `python -c "import apsw"`.
+
+Both run as fresh processes of the same interpreter (the console script next to
+`sys.executable`, not a shell shim in front of it); the median of several runs is compared.
+`SELECT 1` touches no table, so this is the cost of importing sqlprovider, loading the spec and
+registering the tables: what every CLI call pays before its first request.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from common import Figure, median_of
+
+
+def _script() -> list[str]:
+    beside = Path(sys.executable).parent / "sqlprovider"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("sqlprovider")
+    return [found] if found else [sys.executable, "-m", "sqlprovider.cli.main"]
+
+
+def _timed(command: list[str]) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGITALOCEAN_")}
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=env)
+    return time.perf_counter() - started
+
+
+def measure(repeats: int, progress: Callable[[str], None]) -> list[Figure]:
+    """Median wall time of each command over `repeats` runs (after one unmeasured run)."""
+    query = [*_script(), "query", "SELECT 1"]
+    baseline = [sys.executable, "-c", "import apsw"]
+    _timed(query)
+    _timed(baseline)
+    ours, ours_samples = median_of(repeats, lambda: _timed(query))
+    base, base_samples = median_of(repeats, lambda: _timed(baseline))
+    ratio = ours / base
+    progress(f"e: query {ours * 1e3:.0f} ms, import apsw {base * 1e3:.0f} ms")
+    return [
+        Figure(
+            "e.cold_start",
+            'cold start: `sqlprovider query "SELECT 1"` vs `python -c "import apsw"`',
+            f"{ours * 1e3:.0f} ms / {base * 1e3:.0f} ms = {ratio:.2f}x",
+            "<= 3x",
+            ratio <= 3.0,
+            {
+                "command": query,
+                "query_samples": [round(s, 4) for s in ours_samples],
+                "apsw_samples": [round(s, 4) for s in base_samples],
+            },
+        )
+    ]
