@@ -352,7 +352,7 @@ def _holds_secret(text: str, secrets: Iterable[str]) -> bool:
 
 def _token_of(connection: Connection) -> tuple[str, ...]:
     """The connection's API token, so the history can leave it out (never printed)."""
-    token = getattr(connection.session.client, "_token", None)
+    token = connection.session.client.token
     return (token.reveal(),) if token is not None else ()
 
 

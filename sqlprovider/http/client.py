@@ -88,6 +88,11 @@ class ApiClient:
         return f"ApiClient({self.base_url!r}, token={self._token!r})"
 
     @property
+    def token(self) -> Token | None:
+        """The token (a masked object: only `reveal()` shows the secret)."""
+        return self._token
+
+    @property
     def cache(self) -> ResponseCache:
         """The response cache this client reads and fills."""
         return self._cache
