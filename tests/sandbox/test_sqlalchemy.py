@@ -264,3 +264,13 @@ def test_url_path_is_a_database_file_whose_tables_reflect_as_sqlite(
         assert copy.execute("SELECT count(*), max(memory) FROM snap").fetchone() == (40, 0)
     finally:
         copy.close()
+
+
+def test_pandas_also_reads_a_plain_dbapi_connection(sandbox: Sandbox) -> None:
+    sql = f"SELECT id, name FROM {DROPLETS} WHERE region = ? ORDER BY id"
+    with connect_to(sandbox) as connection:
+        with pytest.warns(UserWarning, match="SQLAlchemy"):  # pandas' note on non-sqlite3 DB-APIs
+            frame = pd.read_sql(sql, connection, params=("nyc1",))
+        expected = connection.execute(sql, ("nyc1",)).fetchall()
+    assert [tuple(r) for r in frame.itertuples(index=False)] == expected
+    assert expected
