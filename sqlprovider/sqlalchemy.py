@@ -278,7 +278,7 @@ class SqlproviderDialect(SQLiteDialect_pysqlite):
         ]
 
     def _empty_for_resources(name: str) -> Callable[..., Any]:  # type: ignore[misc]  # noqa: N805
-        """A reflection method returning `empty` for API tables and SQLite's answer otherwise."""
+        """A reflection method: an empty answer for API tables, SQLite's answer otherwise."""
         base = getattr(SQLiteDialect_pysqlite, name)
 
         def method(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,6 +116,19 @@ def test_core_table_reflection_and_select(sandbox: Sandbox, engine: sa.Engine) -
     )
     assert [r.id for r in rows] == [e[0] for e in expected]
     assert all(isinstance(r.tags, list) and isinstance(r.locked, bool) for r in rows)
+
+
+def test_regexp_match_works_through_the_registered_function(
+    sandbox: Sandbox, engine: sa.Engine
+) -> None:
+    droplets = sa.Table(DROPLETS, sa.MetaData(), autoload_with=engine)
+    query = sa.select(droplets.c.name).where(droplets.c.name.regexp_match("^[a-m].*-0[0-9]+$"))
+    with engine.connect() as connection:
+        names = set(connection.execute(query).scalars())
+    everything = {row[0] for row in _dbapi_rows(sandbox, f"SELECT name FROM {DROPLETS}")}
+    assert names == {n for n in everything if re.match(r"^[a-m].*-0[0-9]+$", n)}
+    assert names
+    assert names != everything
 
 
 def test_core_join_supplies_the_key_of_a_keyed_table(sandbox: Sandbox, engine: sa.Engine) -> None:
