@@ -61,6 +61,7 @@ def measure(droplets: int, progress: Callable[[str], None]) -> list[Figure]:
         "seconds": seconds,
         "bound_seconds": bound,
         "limit": [PER_WINDOW, WINDOW_SECONDS],
+        "refused_request_numbers": [n for n, s in enumerate(statuses, 1) if s == 429],
     }
     return [
         Figure(
