@@ -29,7 +29,10 @@ replay = vcr.VCR(
 
 @pytest.fixture
 def con() -> Iterator[sqlprovider.Connection]:
-    connection = sqlprovider.connect(token=TOKEN, api_url="https://api.digitalocean.com", retries=0)
+    # One worker: vcrpy replays reliably only when requests do not overlap.
+    connection = sqlprovider.connect(
+        token=TOKEN, api_url="https://api.digitalocean.com", retries=0, max_concurrency=1
+    )
     yield connection
     connection.close()
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from sqlprovider.sandbox import Sandbox
 from sqlprovider.sqlalchemy import SqlproviderDialect, connect_options
-from tests.conftest import connect_to
+from tests.conftest import FAST, connect_to
 
 DROPLETS = "digitalocean.compute.droplets"
 BACKUPS = "digitalocean.compute.droplet_backups"
@@ -38,7 +38,7 @@ def engine(sandbox: Sandbox) -> Iterator[sa.Engine]:
 
 
 def _fast(sb: Sandbox) -> dict[str, object]:
-    return {"api_url": sb.url, "backoff": 0.01, "timeout": 5.0}
+    return {"api_url": sb.url, **FAST}
 
 
 def _dbapi_rows(sb: Sandbox, sql: str) -> list[tuple[object, ...]]:
@@ -186,7 +186,7 @@ def test_token_in_the_query_string_is_masked(
 ) -> None:
     url = f"sqlprovider://?token={sandbox.token}&api_url={sandbox.url}&cache_ttl=60"
     caplog.set_level(logging.DEBUG)
-    eng = sa.create_engine(url, echo="debug", connect_args={"backoff": 0.01})
+    eng = sa.create_engine(url, echo="debug", connect_args=FAST)
     try:
         with eng.connect() as connection:
             count = connection.execute(sa.text(f"SELECT count(*) FROM {DROPLETS}")).scalar()
