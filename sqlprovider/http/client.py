@@ -184,13 +184,18 @@ class ApiClient:
                 stats.add(retries=1)
             stats.add(throttle_seconds=self._limiter.acquire(cancel))
             started = time.monotonic()
+            lost: Exception | None = None
             try:
                 response = session.get(url, params=query, timeout=self.timeout)
                 body = response.content
             except transient as exc:
+                lost = exc
+            finally:
+                self._limiter.release()
+            if lost is not None:
                 elapsed = time.monotonic() - started
                 stats.add(requests=1, api_seconds=elapsed)
-                failure = _Failure(None, f"{type(exc).__name__}: {_short(exc)}", {})
+                failure = _Failure(None, f"{type(lost).__name__}: {_short(lost)}", {})
                 _logger.debug(
                     "GET %s %s -> %s after %.0f ms",
                     path,

@@ -21,41 +21,61 @@ _registry_lock = threading.Lock()
 
 
 class RateLimiter:
-    """Sliding-window pacing for one token, safe to share between threads."""
+    """Sliding-window pacing for one token, safe to share between threads.
+
+    A request counts from when its answer arrives, not from when it was sent: the API counts
+    it from when it arrived there, which is in between, so the local window never reopens
+    before the API's does (a request sent early on a slow new connection would otherwise let
+    the next window's first request reach the API while the old one still counts). Requests
+    in flight count against every window until they finish.
+    """
 
     def __init__(self, windows: Sequence[tuple[int, float]] = DEFAULT_WINDOWS) -> None:
         self._windows = [(limit, seconds, deque[float]()) for limit, seconds in windows]
+        self._in_flight = 0
         self._paused_until = 0.0
         self._lock = threading.Lock()
+        self._finished = threading.Condition(self._lock)
 
     def acquire(self, cancel: threading.Event | None = None) -> float:
         """Block until one more request fits every window; return the seconds waited.
 
+        Every `acquire` must be followed by one `release` when the request has finished.
+
         Raises:
             InterruptedError: when `cancel` is set while waiting.
         """
-        waited = 0.0
-        while True:
-            with self._lock:
+        started = time.monotonic()
+        with self._lock:
+            while True:
                 now = time.monotonic()
                 wait = max(0.0, self._paused_until - now)
                 for limit, seconds, sent in self._windows:
                     while sent and sent[0] <= now - seconds:
                         sent.popleft()
-                    if len(sent) >= limit:
-                        wait = max(wait, sent[len(sent) - limit] + seconds - now)
+                    if len(sent) + self._in_flight >= limit:
+                        oldest = len(sent) + self._in_flight - limit
+                        # Full of requests still in flight: wait for one to finish.
+                        wait = max(
+                            wait, sent[oldest] + seconds - now if oldest < len(sent) else 0.05
+                        )
                 if wait <= 0:
-                    for _, _, sent in self._windows:
-                        sent.append(now)
-                    return waited
-            step = min(wait, 0.25)
-            if cancel is not None and cancel.wait(step):
-                raise InterruptedError(
-                    "the statement was interrupted while waiting for the rate limit"
-                )
-            if cancel is None:
-                time.sleep(step)
-            waited += step
+                    self._in_flight += 1
+                    return time.monotonic() - started
+                if cancel is not None and cancel.is_set():
+                    raise InterruptedError(
+                        "the statement was interrupted while waiting for the rate limit"
+                    )
+                self._finished.wait(min(wait, 0.25))
+
+    def release(self) -> None:
+        """A request acquired earlier has been answered (or failed): count it from now."""
+        with self._lock:
+            self._in_flight -= 1
+            now = time.monotonic()
+            for _, _, sent in self._windows:
+                sent.append(now)
+            self._finished.notify_all()
 
     def observe(self, headers: Mapping[str, str], status: int) -> None:
         """Learn from a response: pause on a `retry-after` or an empty budget, and count the
@@ -77,7 +97,7 @@ class RateLimiter:
         limit, seconds, sent = max(self._windows, key=lambda w: w[1])
         with self._lock:
             now = time.monotonic()
-            unseen = limit - len(sent) - remaining
+            unseen = limit - len(sent) - self._in_flight - remaining
             if unseen <= 0:
                 return
             # They expire no earlier than the API's reset time (when its oldest request expires).

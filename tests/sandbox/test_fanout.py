@@ -195,15 +195,6 @@ def test_no_partial_result_when_a_page_keeps_failing(make_sandbox: Callable[...,
 # --- pacing -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known engine bug (issue 4): the client's window counts a request from when it is sent, "
-        "the API from when it arrives; the first request of a window often arrives on a fresh "
-        "connection (later than the one that reopens the window), so the API answers 429 at "
-        "each window boundary. Remove this mark once http/ratelimit.py stamps at the answer."
-    ),
-)
 def test_a_fan_out_over_the_rate_limit_is_paced_without_429(
     make_sandbox: Callable[..., Sandbox],
 ) -> None:
