@@ -276,3 +276,20 @@ def test_the_oracle_holds_every_table_with_rows(
         assert count > 0, table
     everything = f"SELECT count(*) FROM {D}"
     assert con.execute(everything).fetchall() == snap.query(f'SELECT count(*) FROM "{D}"')
+
+
+@pytest.mark.stress
+@settings(
+    max_examples=int(os.environ.get("ORACLE_STRESS_EXAMPLES", "5000")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_engine_agrees_with_plain_sqlite_stress(
+    world: tuple[sqlprovider.Connection, Snapshot], data: st.DataObject
+) -> None:
+    """The same comparison, many more examples (`pytest -m stress`)."""
+    con, snap = world
+    query = data.draw(queries(snap), label="query")
+    got = [tuple(row) for row in con.execute(query.engine).fetchall()]
+    compare(query, got, snap.query(query.oracle))
