@@ -3,6 +3,7 @@
     pip install -e '.[bench]'          # pydo, the baseline of figure (b)
     python benchmarks/run.py           # full sizes; rewrites docs/performance.md
     python benchmarks/run.py --quick   # smaller sizes, one repeat; docs untouched unless --docs
+    python benchmarks/run.py --render  # rewrite docs/performance.md from the last results
 
 Prints a table, writes `benchmarks/results/latest.json` (git-ignored) and, on a full run,
 rewrites `docs/performance.md`. Exits 1 when a target is missed, so a regression is visible.
@@ -43,7 +44,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", default="abcde", help="figures to run, e.g. 'ab' (default: abcde)"
     )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="only rewrite docs/performance.md from benchmarks/results/latest.json",
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(RESULTS.read_text(encoding="utf-8"))
+        figures = [Figure(**f) for f in saved["figures"]]
+        DOC.write_text(report.markdown(figures, saved["meta"]) + "\n", encoding="utf-8")
+        print(report.text_table(figures))
+        return 0
     repeats = 1 if args.quick else 3
     notes: list[str] = []
 
