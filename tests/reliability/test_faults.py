@@ -101,9 +101,9 @@ def test_429_with_retry_after_is_waited_out(
 def test_a_fault_that_never_clears_fails_the_statement(
     sb: Sandbox, kind: str, error: type[Exception], query: str
 ) -> None:
-    # Every request of one path keeps failing: page 2 of the policies, or one Droplet's backups.
+    # Every request of one path keeps failing: the policies from page 2 on, or every backups list.
     pattern = r"/policies$" if query == "policies" else r"/v2/droplets/\d+/backups$"
-    schedule = {n: kind for n in range(2 if query == "policies" else 1, 40)}
+    schedule = {n: kind for n in range(2 if query == "policies" else 1, 2000)}
     sb.faults = Faults(schedule=schedule, path_pattern=pattern, slow_seconds=0.5)
     sb.clear_requests()
     try:
