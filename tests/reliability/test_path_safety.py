@@ -152,6 +152,8 @@ def expected(column: str, value: Any) -> Any:
         return None  # SQL NULL (SQLite binds NaN as NULL): matches nothing, sends nothing
     if isinstance(value, int) and not -(2**63) <= value <= INT64_MAX:
         return DataError  # SQLite cannot bind it
+    if isinstance(value, str) and not _is_utf8(value):
+        return DataError  # lone surrogates: SQLite cannot store the text
     if column in ("droplet_id", "page", "per_page"):
         number: int | None = None
         if isinstance(value, int):
@@ -176,11 +178,15 @@ def expected(column: str, value: Any) -> Any:
         return value if value in ("droplets", "gpus") else InvalidParameterError
     if any(ord(ch) < 32 for ch in value):
         return InvalidParameterError
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return DataError
     return value
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _run(con: sqlprovider.Connection, sql: str, value: Any) -> int | None:
