@@ -88,9 +88,9 @@ CAUSES: dict[str, str] = {
     "d.rows_per_second": (
         "The floor leaves out SQLite: a bare apsw virtual table returning the same precomputed "
         "rows costs a large part of the floor again (see the breakdown line), so floor + "
-        "protocol is the best any apsw table can do: 0.43x-0.61x of the floor over several runs "
+        "protocol is the best any apsw table can do: 0.43x-0.62x of the floor over several runs "
         "on this 2-CPU machine (load moves it), so 0.5x is reachable but leaves no slack. The "
-        "rest, about 1 s of 1.6 s at 100,000 rows, is the engine's per-value work: cProfile "
+        "rest, about 0.9 s of 1.5 s at 100,000 rows, is the engine's per-value work: cProfile "
         "of a cached 20,000-row scan puts 56% of "
         "the time under `ResourceCursor.Column` (the extractor closures in `engine/rows.py`: "
         "`dig()` walks a path per value, converters do several isinstance checks), 24% in "
