@@ -9,6 +9,7 @@ with `pydo`, then ask for each Droplet's backups one after the other.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 from common import LATENCY_MS, UNLIMITED_SANDBOX, Figure, connect, median_of, run_sql
 
+import sqlprovider
 from sqlprovider.sandbox import Sandbox
 
 DROPLETS = 200
@@ -53,6 +55,11 @@ def pydo_loop(sb: Sandbox) -> tuple[float, int, int]:
     return time.perf_counter() - started, rows, len(sb.requests) - before
 
 
+#: The engine's default `max_concurrency`, which the targets are judged at (8 is shown too).
+_CONNECT = inspect.signature(sqlprovider.connect)
+DEFAULT_CONCURRENCY = int(_CONNECT.parameters["max_concurrency"].default)
+
+
 def measure(repeats: int, progress: Callable[[str], None]) -> list[Figure]:
     """Time the three forms on one 200-Droplet sandbox with 50 ms latency."""
     latency = LATENCY_MS / 1000
@@ -62,7 +69,7 @@ def measure(repeats: int, progress: Callable[[str], None]) -> list[Figure]:
     ) as sb:
         n = len(sb.account.droplet_ids())
         timings: dict[str, dict[str, Any]] = {}
-        for concurrency in (8, 16):
+        for concurrency in (DEFAULT_CONCURRENCY, 8):
             con = connect(sb, max_concurrency=concurrency)
             try:
                 for form, sql in (("in", IN_SQL), ("join", JOIN_SQL)):
@@ -88,13 +95,13 @@ def measure(repeats: int, progress: Callable[[str], None]) -> list[Figure]:
                 con.close()
         loop_seconds, loop_rows, loop_requests = pydo_loop(sb)
         progress(f"b.pydo: {loop_seconds:.3f} s, {loop_rows} rows")
-    for concurrency in (8, 16):
+    for concurrency in (DEFAULT_CONCURRENCY, 8):
         backups_bound = math.ceil(n / concurrency) * latency
         whole_bound = backups_bound + latency
         got_in = timings[f"in{concurrency}"]
         got_join = timings[f"join{concurrency}"]
         ratio = got_in["seconds"] / whole_bound
-        main = concurrency == 8
+        main = concurrency == DEFAULT_CONCURRENCY
         suffix = "" if main else f" (max_concurrency {concurrency})"
         out.append(
             Figure(
@@ -123,12 +130,13 @@ def measure(repeats: int, progress: Callable[[str], None]) -> list[Figure]:
                 {**got_join, "concurrency": concurrency},
             )
         )
-    for concurrency in (8, 16):
+    for concurrency in (DEFAULT_CONCURRENCY, 8):
         got = timings[f"in{concurrency}"]["seconds"]
         speedup = loop_seconds / got
         # The best any client could do: the loop's round trips against the IN form's ideal.
         ceiling = (n + 2) * latency / (math.ceil(n / concurrency) * latency + latency)
-        suffix = "" if concurrency == 8 else f" (max_concurrency {concurrency})"
+        main = concurrency == DEFAULT_CONCURRENCY
+        suffix = "" if main else f" (max_concurrency {concurrency})"
         out.append(
             Figure(
                 f"b.pydo_vs_in_c{concurrency}",
@@ -136,7 +144,7 @@ def measure(repeats: int, progress: Callable[[str], None]) -> list[Figure]:
                 f"{loop_seconds:.2f} s / {got:.2f} s = {speedup:.1f}x faster "
                 f"(ceiling at this concurrency: {ceiling:.1f}x)",
                 ">= 10x",
-                speedup >= 10,
+                speedup >= 10 if main else None,
                 {
                     "pydo_seconds": loop_seconds,
                     "pydo_rows": loop_rows,

@@ -47,7 +47,7 @@ def attach(
     *,
     token: str | Token | None = None,
     api_url: str | None = None,
-    max_concurrency: int = 8,
+    max_concurrency: int = 16,
     cache_ttl: float = 0.0,
     timeout: float = 30.0,
     retries: int = 5,

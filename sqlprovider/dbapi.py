@@ -10,6 +10,7 @@ engine's errors pass through unchanged. Imports `attach`, `engine`, `rewrite`, `
 from __future__ import annotations
 
 import datetime
+import itertools
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -68,7 +69,7 @@ def connect(
     api_url: str | None = None,
     *,
     database: str = ":memory:",
-    max_concurrency: int = 8,
+    max_concurrency: int = 16,
     cache_ttl: float = 0.0,
     timeout: float = 30.0,
     retries: int = 5,
@@ -314,17 +315,12 @@ class Cursor:
         """Up to `size` (default `arraysize`) more rows."""
         self._result()
         wanted = self.arraysize if size is None else size
-        out: list[tuple[Any, ...]] = []
         self.connection._enter()
         try:
             with _mapped(self.connection):
-                for row in self._rows:
-                    out.append(tuple(row))
-                    if len(out) >= wanted:
-                        break
+                return list(itertools.islice(self._rows, max(wanted, 0)))
         finally:
             self.connection._leave()
-        return out
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         """Every remaining row."""
@@ -332,13 +328,14 @@ class Cursor:
         self.connection._enter()
         try:
             with _mapped(self.connection):
-                return [tuple(row) for row in self._rows]
+                return list(self._rows)  # apsw rows are tuples already
         finally:
             self.connection._leave()
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        while (row := self.fetchone()) is not None:
-            yield row
+        # In batches: the busy check and error mapping then cost little per row.
+        while batch := self.fetchmany(max(self.arraysize, 256)):
+            yield from batch
 
     def close(self) -> None:
         """Close the cursor; its unread rows and pending requests are dropped."""

@@ -26,8 +26,8 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--max-concurrency",
         type=int,
-        default=8,
-        help="parallel API requests per statement (default 8)",
+        default=16,
+        help="parallel API requests per statement (default 16)",
     )
     group.add_argument(
         "--cache-ttl",

@@ -23,8 +23,9 @@ from sqlprovider.errors import ApiError, ListChangedError, NotFoundError
 from sqlprovider.http import ApiClient
 from sqlprovider.spec import Pagination, Resource
 
-#: One record ready for the cursor: (record, whole response body, echoed parameter values).
-Item = tuple[dict[str, Any], Any, dict[str, Any]]
+#: One page ready for the cursor: (its records, the whole response body, echoed parameters).
+#: Pages rather than records travel through the generators: per-row overhead is the hot path.
+Page = tuple[list[dict[str, Any]], Any, dict[str, Any]]
 
 
 class Fetcher:
@@ -75,8 +76,8 @@ class Fetcher:
         calls: list[Call],
         statement: Statement,
         row_limit: int | None = None,
-    ) -> Iterator[Item]:
-        """Yield every record of every call, call by call, page by page.
+    ) -> Iterator[Page]:
+        """Yield the records of every call, page by page, call by call.
 
         With a `row_limit` (a LIMIT the plan may honour), calls and pages are started one at a
         time and only while rows are still wanted: the fewest requests, at the cost of overlap.
@@ -94,13 +95,13 @@ class Fetcher:
 
     def _limited(
         self, resource: Resource, calls: list[Call], statement: Statement, row_limit: int
-    ) -> Iterator[Item]:
+    ) -> Iterator[Page]:
         produced = 0
         for call in calls:
             first = self.start(resource, call, statement, first_page(call))
-            for item in self._call_records(resource, call, first, statement, window=1):
-                yield item
-                produced += 1
+            for page in self._call_records(resource, call, first, statement, window=1):
+                yield page
+                produced += len(page[0])
                 if produced >= row_limit:
                     return
 
@@ -111,7 +112,7 @@ class Fetcher:
         first: Future[Any],
         statement: Statement,
         window: int | None = None,
-    ) -> Iterator[Item]:
+    ) -> Iterator[Page]:
         try:
             body = first.result()
         except NotFoundError:
@@ -120,8 +121,7 @@ class Fetcher:
             raise
         where = call.path
         records = list(records_of(body, call.method, where))
-        for record in records:
-            yield record, body, call.echo
+        yield records, body, call.echo
         if not call.method.paginated or call.page is not None:
             return
         total = dig(body, self.pagination.total)
@@ -140,7 +140,7 @@ class Fetcher:
         total: int,
         seen: int,
         window: int,
-    ) -> Iterator[Item]:
+    ) -> Iterator[Page]:
         assert call.per_page is not None
         last_page = max(1, math.ceil(total / call.per_page))
         pending: deque[tuple[int, Future[Any]]] = deque()
@@ -166,8 +166,7 @@ class Fetcher:
                         resource, call, f"page {number} held {len(records)} records, not {expected}"
                     )
                 seen += len(records)
-                for record in records:
-                    yield record, body, call.echo
+                yield records, body, call.echo
         finally:
             for _, future in pending:
                 future.cancel()
@@ -178,14 +177,13 @@ class Fetcher:
 
     def _follow_links(
         self, resource: Resource, call: Call, statement: Statement, body: Any
-    ) -> Iterator[Item]:
+    ) -> Iterator[Page]:
         """For a list without `meta.total`: read page after page while a next link is given."""
         page = 1
         while isinstance(dig(body, self.pagination.next_link), str):
             page += 1
             body = self.start(resource, call, statement, page).result()
-            for record in records_of(body, call.method, call.path):
-                yield record, body, call.echo
+            yield list(records_of(body, call.method, call.path)), body, call.echo
 
 
 def first_page(call: Call) -> int | None:

@@ -60,23 +60,43 @@ def extractors(resource: Resource) -> list[Extractor]:
 
 
 def _extractor(column: Column) -> Extractor:
-    convert = _CONVERTERS[column.type]
+    """A reader specialised for the column's source and type (this runs once per value)."""
     path = column.path
     if not path:  # the hidden `raw` column: the whole record
-        return lambda record, response, echo: json.dumps(record, separators=(",", ":"))
+        return lambda record, response, echo: json.dumps(record, separators=_COMPACT)
+    convert = _CONVERTERS[column.type]
+    plain = _PLAIN[column.type]
     if column.scope == "response":
         return lambda record, response, echo: convert(dig(response, path))
     parameter = column.parameter
-    if len(path) == 1:
+    if parameter is not None:
         key = path[0]
-        if parameter is None:
-            return lambda record, response, echo: convert(record.get(key, _MISSING))
 
         def keyed(record: dict[str, Any], response: Any, echo: dict[str, Any]) -> Any:
-            value = record.get(key, _MISSING)
+            value = record.get(key, _MISSING) if len(path) == 1 else dig(record, path)
             return convert(echo.get(parameter) if value is _MISSING else value)
 
         return keyed
+    if len(path) == 1:
+        key = path[0]
+
+        def top(record: dict[str, Any], response: Any, echo: dict[str, Any]) -> Any:
+            value = record.get(key)
+            return value if value is None or type(value) in plain else convert(value)
+
+        return top
+    outer, inner = path[0], path[1:]
+    if len(inner) == 1:
+        leaf = inner[0]
+
+        def nested(record: dict[str, Any], response: Any, echo: dict[str, Any]) -> Any:
+            node = record.get(outer)
+            if type(node) is not dict:
+                return None
+            value = node.get(leaf)
+            return value if value is None or type(value) in plain else convert(value)
+
+        return nested
     return lambda record, response, echo: convert(dig(record, path))
 
 
@@ -87,13 +107,13 @@ def _as_scalar(value: Any) -> Any:
         return int(value)
     if isinstance(value, (int, float, str)):
         return value
-    return json.dumps(value, separators=(",", ":"))
+    return json.dumps(value, separators=_COMPACT)
 
 
 def _as_json(value: Any) -> Any:
     if value is _MISSING or value is None:
         return None
-    return json.dumps(value, separators=(",", ":"))
+    return json.dumps(value, separators=_COMPACT)
 
 
 def _as_integer(value: Any) -> Any:
@@ -104,6 +124,7 @@ def _as_integer(value: Any) -> Any:
     return _as_scalar(value)
 
 
+_COMPACT = (",", ":")
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "integer": _as_integer,
     "real": _as_scalar,
@@ -111,6 +132,16 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "timestamp": _as_scalar,
     "boolean": _as_scalar,
     "json": _as_json,
+}
+#: Python types a column passes to SQLite untouched (anything else goes through its converter).
+#: Integers are not plain for `integer` columns: one beyond 64 bits must become text.
+_PLAIN: dict[str, frozenset[type]] = {
+    "integer": frozenset(),
+    "real": frozenset({int, float, str}),
+    "text": frozenset({int, float, str}),
+    "timestamp": frozenset({int, float, str}),
+    "boolean": frozenset({int}),
+    "json": frozenset(),
 }
 
 

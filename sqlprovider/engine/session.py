@@ -18,7 +18,7 @@ from typing import Any
 
 import apsw
 
-from sqlprovider.engine.fetch import Fetcher, Item, first_page
+from sqlprovider.engine.fetch import Fetcher, Page, first_page
 from sqlprovider.engine.plan import Call, plan_calls
 from sqlprovider.engine.statement import Statement
 from sqlprovider.engine.vtable import ResourceModule
@@ -44,7 +44,7 @@ class Session:
         connection: apsw.Connection,
         provider: Provider,
         client: ApiClient,
-        max_concurrency: int = 8,
+        max_concurrency: int = 16,
     ) -> None:
         self.connection = connection
         self.provider = provider
@@ -100,7 +100,7 @@ class Session:
 
     def stream(
         self, resource: Resource, calls: list[Call], row_limit: int | None = None
-    ) -> Iterator[Item]:
+    ) -> Iterator[Page]:
         """Records of `calls`, after prefetching the rest of a join's keys if this is one."""
         statement = self.statement
         if statement.retained_sources is None:

@@ -52,7 +52,7 @@ class Statement:
             future = submit()
             self._memo[key] = future
         if not retain:
-            future.add_done_callback(lambda _: self._forget(key, future))
+            future.add_done_callback(lambda done: self._forget(key, done))
         return future
 
     def _forget(self, key: Hashable, future: Future[Any]) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import apsw
 
-from sqlprovider.engine.fetch import Item
+from sqlprovider.engine.fetch import Page
 from sqlprovider.engine.plan import Offer, plan_calls, plan_index, row_limit
 from sqlprovider.engine.rows import Extractor, extractors
 from sqlprovider.errors import MissingKeyColumnError
@@ -95,13 +95,21 @@ class ResourceModule:
 
 
 class ResourceCursor:
-    """Streams the records of one Filter call."""
+    """Streams the records of one Filter call, a page at a time.
+
+    Eof, Next and Column run once per row (Column once per value), so they do as little as
+    possible: an index into the current page, and one precompiled reader per column.
+    """
 
     def __init__(self, table: ResourceModule) -> None:
         self._table = table
         self._extractors: list[Extractor] = table.extractors
-        self._items: Iterator[Item] = iter(())
-        self._item: Item | None = None
+        self._pages: Iterator[Page] = iter(())
+        self._records: list[dict[str, Any]] = []
+        self._record: dict[str, Any] | None = None
+        self._body: Any = None
+        self._echo: dict[str, Any] = {}
+        self._index = 0
         self._rowid = 0
 
     def Filter(self, indexnum: int, indexname: str | None, constraintargs: tuple[Any, ...]) -> None:  # noqa: N802
@@ -113,27 +121,38 @@ class ResourceCursor:
         calls = plan_calls(
             table.resource, names, constraintargs, table.session.max_per_page, limit=limit
         )
-        self._items = table.session.stream(table.resource, calls, limit)
+        self._pages = table.session.stream(table.resource, calls, limit)
         self._rowid = 0
-        self._advance()
+        self._next_page()
 
-    def _advance(self) -> None:
+    def _next_page(self) -> None:
+        """Move to the first record of the next non-empty page (or to the end)."""
         try:
-            self._item = next(self._items)
+            while True:
+                self._records, self._body, self._echo = next(self._pages)
+                if self._records:
+                    self._index = 0
+                    self._record = self._records[0]
+                    return
         except StopIteration:
-            self._item = None
+            self._record = None
         except BaseException:
+            self._record = None
             self._table.session.statement.finish()
             raise
 
     def Eof(self) -> bool:  # noqa: N802
         """Whether every record was delivered."""
-        return self._item is None
+        return self._record is None
 
     def Next(self) -> None:  # noqa: N802
         """Move to the next record (fetching later pages as needed)."""
         self._rowid += 1
-        self._advance()
+        self._index += 1
+        if self._index < len(self._records):
+            self._record = self._records[self._index]
+        else:
+            self._next_page()
 
     def Rowid(self) -> int:  # noqa: N802
         """A row number within this Filter call."""
@@ -143,14 +162,13 @@ class ResourceCursor:
         """The value of column `number` of the current record (-1 is the rowid)."""
         if number < 0:
             return self._rowid
-        assert self._item is not None
-        record, body, echo = self._item
-        return self._extractors[number](record, body, echo)
+        return self._extractors[number](self._record, self._body, self._echo)  # type: ignore[arg-type]
 
     def Close(self) -> None:  # noqa: N802
         """Stop the stream; queued requests of later pages are cancelled."""
-        close = getattr(self._items, "close", None)
+        close = getattr(self._pages, "close", None)
         if close is not None:
             close()
-        self._items = iter(())
-        self._item = None
+        self._pages = iter(())
+        self._records = []
+        self._record = None
