@@ -183,7 +183,21 @@ def test_shell_history_and_output_keep_no_token(sb: Sandbox, tmp_path: Path) -> 
 def test_exported_files_keep_no_token(sb: Sandbox, tmp_path: Path) -> None:
     if importlib.util.find_spec("sqlprovider.export") is None:
         pytest.skip("sqlprovider/export.py does not exist yet, so there are no exported files")
-    pytest.skip("sqlprovider/export.py appeared after this test was written; extend it")
+    from sqlprovider.export import export
+
+    target = tmp_path / "snapshot.db"
+    with connect_to(sb) as con:
+        written = export(
+            con,
+            target,
+            tables=[DROPLETS, POLICIES],
+            queries=[("backups", f"SELECT * FROM {BACKUPS} WHERE droplet_id IN (1, 2)")],
+        )
+    assert [w.row_count for w in written][:2] == [5, 5]
+    data = target.read_bytes()
+    assert TOKEN.encode() not in data
+    assert TOKEN[-12:].encode() not in data
+    assert b"127.0.0.1" in data, "the file records the API URL (and only that) as its source"
 
 
 def test_no_token_in_any_file_under_tests(sb: Sandbox) -> None:
