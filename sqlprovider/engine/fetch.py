@@ -53,7 +53,14 @@ class Fetcher:
         )
 
         def submit() -> Future[Any]:
-            return self.pool.submit(self._get, resource, call.path, query, statement)
+            # A fresh cached answer is parsed right here: a worker thread would only add a
+            # hand-off (and contention for the GIL) to a scan that is pure computation.
+            payload = self.client.cached(call.path, query, stats=statement.stats)
+            if payload is None:
+                return self.pool.submit(self._get, resource, call.path, query, statement)
+            done: Future[Any] = Future()
+            done.set_result(payload)
+            return done
 
         return statement.shared((call.path, tuple(sorted(query.items()))), submit, retain=retain)
 

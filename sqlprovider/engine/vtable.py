@@ -8,13 +8,14 @@ Imports `spec`, `engine.*` and `errors`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import apsw
 
 from sqlprovider.engine.fetch import Page
 from sqlprovider.engine.plan import Offer, plan_calls, plan_index, row_limit
-from sqlprovider.engine.rows import Extractor, extractors
+from sqlprovider.engine.rows import RowBuilder, row_builder
 from sqlprovider.errors import MissingKeyColumnError
 from sqlprovider.spec import Resource
 
@@ -38,7 +39,7 @@ class ResourceModule:
         self.session = session
         self.resource = resource
         self.column_names = [c.name for c in resource.columns]
-        self.extractors = extractors(resource)
+        self._builders: dict[str, RowBuilder] = {}
         self._schema = create_table_sql(resource)
 
     def Connect(
@@ -84,10 +85,25 @@ class ResourceModule:
             info.set_aConstraintUsage_omit(use.offer, use.omit)
             if use.as_set:
                 info.set_aConstraintUsage_in(use.offer, True)
-        info.idxStr = plan.idx_str
+        info.idxStr = plan.idx_str + "|" + ",".join(map(str, self._used_columns(info)))
         info.estimatedCost = plan.cost
         info.estimatedRows = plan.rows
         return True
+
+    def _used_columns(self, info: apsw.IndexInfo) -> list[int]:
+        """The columns the statement reads; SQLite's bit 63 stands for "63 and above"."""
+        used = set(info.colUsed)
+        if any(index >= 63 for index in used):
+            used |= set(range(63, len(self.column_names)))
+        return sorted(i for i in used if i < len(self.column_names))
+
+    def builder(self, used: str) -> RowBuilder:
+        """The row builder for a set of used columns (cached: plans repeat)."""
+        builder = self._builders.get(used)
+        if builder is None:
+            columns = frozenset(int(i) for i in used.split(",") if i)
+            builder = self._builders[used] = row_builder(self.resource, columns)
+        return builder
 
     def Open(self) -> ResourceCursor:  # noqa: N802
         """A new cursor over this table."""
@@ -98,25 +114,25 @@ class ResourceCursor:
     """Streams the records of one Filter call, a page at a time.
 
     Eof, Next and Column run once per row (Column once per value), so they do as little as
-    possible: an index into the current page, and one precompiled reader per column.
+    possible: the rows of the current page are built lazily by the generated builder (only the
+    columns the statement reads), one per Next, through `map` so the loop itself runs in C.
     """
 
     def __init__(self, table: ResourceModule) -> None:
         self._table = table
-        self._extractors: list[Extractor] = table.extractors
+        self._build: RowBuilder = table.builder("")
         self._pages: Iterator[Page] = iter(())
-        self._records: list[dict[str, Any]] = []
-        self._record: dict[str, Any] | None = None
-        self._body: Any = None
-        self._echo: dict[str, Any] = {}
-        self._index = 0
+        self._rows: Iterator[tuple[Any, ...]] = iter(())
+        self._row: tuple[Any, ...] | None = None
         self._rowid = 0
 
     def Filter(self, indexnum: int, indexname: str | None, constraintargs: tuple[Any, ...]) -> None:  # noqa: N802
         """Start the calls for these constraint values and position on the first record."""
         self.Close()
         table = self._table
-        names = indexname.split(",") if indexname else []
+        params, _, used = (indexname or "").partition("|")
+        self._build = table.builder(used)
+        names = params.split(",") if params else []
         limit = row_limit(names, constraintargs)
         calls = plan_calls(
             table.resource, names, constraintargs, table.session.max_per_page, limit=limit
@@ -127,31 +143,26 @@ class ResourceCursor:
 
     def _next_page(self) -> None:
         """Move to the first record of the next non-empty page (or to the end)."""
+        self._row = None
         try:
-            while True:
-                self._records, self._body, self._echo = next(self._pages)
-                if self._records:
-                    self._index = 0
-                    self._record = self._records[0]
+            for records, body, echo in self._pages:
+                self._rows = map(self._build, records, repeat(body), repeat(echo))
+                self._row = next(self._rows, None)
+                if self._row is not None:
                     return
-        except StopIteration:
-            self._record = None
         except BaseException:
-            self._record = None
             self._table.session.statement.finish()
             raise
 
     def Eof(self) -> bool:  # noqa: N802
         """Whether every record was delivered."""
-        return self._record is None
+        return self._row is None
 
     def Next(self) -> None:  # noqa: N802
         """Move to the next record (fetching later pages as needed)."""
         self._rowid += 1
-        self._index += 1
-        if self._index < len(self._records):
-            self._record = self._records[self._index]
-        else:
+        self._row = next(self._rows, None)
+        if self._row is None:
             self._next_page()
 
     def Rowid(self) -> int:  # noqa: N802
@@ -160,9 +171,7 @@ class ResourceCursor:
 
     def Column(self, number: int) -> Any:  # noqa: N802
         """The value of column `number` of the current record (-1 is the rowid)."""
-        if number < 0:
-            return self._rowid
-        return self._extractors[number](self._record, self._body, self._echo)  # type: ignore[arg-type]
+        return self._row[number] if number >= 0 else self._rowid  # type: ignore[index]
 
     def Close(self) -> None:  # noqa: N802
         """Stop the stream; queued requests of later pages are cancelled."""
@@ -170,5 +179,5 @@ class ResourceCursor:
         if close is not None:
             close()
         self._pages = iter(())
-        self._records = []
-        self._record = None
+        self._rows = iter(())
+        self._row = None

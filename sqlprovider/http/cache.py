@@ -37,6 +37,17 @@ class ResponseCache:
         self._size = 0
         self._lock = threading.Lock()
 
+    def peek(self, key: CacheKey, ttl: float) -> bytes | None:
+        """A stored body younger than `ttl` seconds, without loading anything."""
+        if ttl <= 0:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or time.monotonic() - entry[0] > ttl:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
     def fetch(self, key: CacheKey, ttl: float, load: Callable[[], Loaded]) -> Loaded:
         """A body younger than `ttl` seconds, else one `load()` shared by concurrent callers."""
         with self._lock:

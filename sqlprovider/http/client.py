@@ -127,6 +127,24 @@ class ApiClient:
         if self._session is not None:
             self._session.close()
 
+    def cached(self, path: str, params: Mapping[str, str | int], *, stats: RequestStats) -> Any:
+        """The parsed body of `GET path?params` if the cache holds a fresh one, else None.
+
+        Lets a caller skip a worker thread for answers it can have at once.
+        """
+        if self._token is None:
+            return None
+        body = self._cache.peek(self._key(path, params), self.cache_ttl)
+        if body is None:
+            return None
+        stats.add(cache_hits=1)
+        return json.loads(body)
+
+    def _key(self, path: str, params: Mapping[str, str | int]) -> CacheKey:
+        assert self._token is not None
+        query = tuple(sorted((k, str(v)) for k, v in params.items()))
+        return (self._token.fingerprint, "GET", path, query)
+
     def get(
         self,
         path: str,
@@ -151,10 +169,9 @@ class ApiClient:
                 method="GET",
                 url=self.base_url + path,
             )
-        query = tuple(sorted((k, str(v)) for k, v in params.items()))
-        key: CacheKey = (self._token.fingerprint, "GET", path, query)
+        key = self._key(path, params)
         loaded = self._cache.fetch(
-            key, self.cache_ttl, lambda: self._load(path, query, stats, cancel)
+            key, self.cache_ttl, lambda: self._load(path, key[3], stats, cancel)
         )
         if loaded.shared:
             stats.add(cache_hits=1)
