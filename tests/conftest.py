@@ -6,6 +6,8 @@ start a sandbox of their own (`make_sandbox`), so the shared one stays as seeded
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +15,9 @@ import pytest
 
 import sqlprovider
 from sqlprovider.sandbox import Sandbox
+
+# Parsed-spec cache of the test run, away from the user's own (tests write many specs).
+os.environ.setdefault("SQLPROVIDER_CACHE_DIR", tempfile.mkdtemp(prefix="sqlprovider-cache-"))
 
 #: Limits high enough that a whole test module never trips the sandbox's burst limit.
 UNLIMITED = {"per_minute": 1_000_000, "per_hour": 10_000_000}

@@ -13,8 +13,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlprovider.engine.plan import Call
 from sqlprovider.engine.rows import dig, records_of
@@ -23,21 +22,41 @@ from sqlprovider.errors import ApiError, ListChangedError, NotFoundError
 from sqlprovider.http import ApiClient
 from sqlprovider.spec import Pagination, Resource
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
 #: One page ready for the cursor: (its records, the whole response body, echoed parameters).
 #: Pages rather than records travel through the generators: per-row overhead is the hot path.
 Page = tuple[list[dict[str, Any]], Any, dict[str, Any]]
 
 
 class Fetcher:
-    """Issues calls through one `ApiClient` on a bounded thread pool."""
+    """Issues calls through one `ApiClient` on a bounded thread pool (started on first use)."""
 
     def __init__(
-        self, client: ApiClient, pool: ThreadPoolExecutor, pagination: Pagination, window: int
+        self, client: ApiClient, max_workers: int, pagination: Pagination, window: int
     ) -> None:
         self.client = client
-        self.pool = pool
+        self.max_workers = max_workers
+        self._pool: ThreadPoolExecutor | None = None
         self.pagination = pagination
         self.window = max(1, window)
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """The worker threads; `concurrent.futures` loads only when a statement needs the API."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.max_workers, thread_name_prefix="sqlprovider"
+            )
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the workers; queued calls are cancelled."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def start(
         self, resource: Resource, call: Call, statement: Statement, page: int | None
@@ -58,6 +77,8 @@ class Fetcher:
             payload = self.client.cached(call.path, query, stats=statement.stats)
             if payload is None:
                 return self.pool.submit(self._get, resource, call.path, query, statement)
+            from concurrent.futures import Future
+
             done: Future[Any] = Future()
             done.set_result(payload)
             return done

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import apsw
@@ -50,10 +49,7 @@ class Session:
         self.provider = provider
         self.client = client
         self.max_per_page = provider.pagination.max_per_page
-        self.pool = ThreadPoolExecutor(
-            max_workers=max_concurrency, thread_name_prefix="sqlprovider"
-        )
-        self.fetcher = Fetcher(client, self.pool, provider.pagination, window=max_concurrency)
+        self.fetcher = Fetcher(client, max_concurrency, provider.pagination, window=max_concurrency)
         self.statement = Statement(None)
         self.previous = self.statement
         self.refusals: deque[str] = deque(maxlen=20)
@@ -81,7 +77,7 @@ class Session:
     def close(self) -> None:
         """Stop workers and release HTTP connections."""
         self.statement.finish()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.fetcher.close()
         self.client.close()
 
     def on_statement(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlprovider.http.stats import RequestStats
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 class Statement:

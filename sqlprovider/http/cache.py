@@ -11,9 +11,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 CacheKey = tuple[str, str, str, tuple[tuple[str, str], ...]]
 
@@ -57,6 +59,8 @@ class ResponseCache:
                 return Loaded(entry[1], None, True)
             pending = self._in_flight.get(key)
             if pending is None:
+                from concurrent.futures import Future
+
                 mine: Future[Loaded] = Future()
                 self._in_flight[key] = mine
         if pending is not None:

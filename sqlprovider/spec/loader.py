@@ -11,8 +11,6 @@ import os
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import yaml
-
 from sqlprovider.errors import SpecError
 from sqlprovider.spec.model import (
     RAW_COLUMN,
@@ -28,10 +26,9 @@ from sqlprovider.spec.model import (
     Resource,
     Service,
 )
+from sqlprovider.spec.parsed import YamlSyntaxError, parse_yaml
 
 SPEC_DIR_ENV = "SQLPROVIDER_SPEC_DIR"
-#: libyaml's safe loader when PyYAML was built with it (several times faster at start-up).
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _RESOURCE_KEYS = {
     "description",
@@ -88,8 +85,8 @@ def load_providers(spec_dir: Path | str | None = None) -> tuple[Provider, ...]:
 
 def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
-    except yaml.YAMLError as exc:
+        data = parse_yaml(path.read_text(encoding="utf-8"))
+    except YamlSyntaxError as exc:
         problems.append(f"{path.name}: not valid YAML: {exc}")
         return {}
     if not isinstance(data, dict):
