@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import apsw
 
 from sqlprovider.engine.fetch import Fetcher, Page, first_page
-from sqlprovider.engine.plan import Call, plan_calls
+from sqlprovider.engine.plan import plan_calls, row_limit
 from sqlprovider.engine.statement import Statement
 from sqlprovider.engine.vtable import ResourceModule
 from sqlprovider.errors import Error
@@ -95,15 +95,23 @@ class Session:
         self.refusals.append(reason)
 
     def stream(
-        self, resource: Resource, calls: list[Call], row_limit: int | None = None
+        self, resource: Resource, names: Sequence[str], values: Sequence[Any]
     ) -> Iterator[Page]:
-        """Records of `calls`, after prefetching the rest of a join's keys if this is one."""
+        """The pages for one Filter call (`values[i]` for parameter `names[i]`).
+
+        When the call is one key of a join, the join's other keys are started first.
+
+        Raises:
+            InvalidParameterError: a value the API would reject; nothing has been sent.
+        """
+        limit = row_limit(names, values)
+        calls = plan_calls(resource, names, values, self.max_per_page, limit=limit)
         statement = self.statement
         if statement.retained_sources is None:
             statement.retained_sources = frozenset(s.source for s in self._key_sources(statement))
         if calls and resource.qualified_name in self._keyed_names:
-            self._prefetch_join_keys(resource, statement)
-        return self.fetcher.stream(resource, calls, statement, row_limit)
+            self._prefetch_join_keys(resource, statement, names, values)
+        return self.fetcher.stream(resource, calls, statement, limit)
 
     def _key_sources(self, statement: Statement) -> tuple[Any, ...]:
         sql = statement.sql
@@ -113,20 +121,34 @@ class Session:
 
         return key_sources(sql, self._keyed)
 
-    def _prefetch_join_keys(self, resource: Resource, statement: Statement) -> None:
+    def _prefetch_join_keys(
+        self,
+        resource: Resource,
+        statement: Statement,
+        names: Sequence[str],
+        values: Sequence[Any],
+    ) -> None:
         if resource.qualified_name in statement.prefetched or self._in_key_query:
             return
-        statement.prefetched.add(resource.qualified_name)
-        sources = [s for s in self._key_sources(statement) if s.table == resource.qualified_name]
+        sources = [
+            s
+            for s in self._key_sources(statement)
+            if s.table == resource.qualified_name and s.column in names
+        ]
         if not sources:
             return
+        statement.prefetched.add(resource.qualified_name)
         source = sources[0]
         self._in_key_query = True
         try:
             cursor = self.connection.cursor()
             cursor.exec_trace = lambda *_: True
-            values = {row[0] for row in cursor.execute(source.query)}
-            calls = plan_calls(resource, [source.column], [values], self.max_per_page)
+            keys = {row[0] for row in cursor.execute(source.query)}
+            # The same call as this Filter's (page size, filters...), for every key at once.
+            every = [keys if name == source.column else v for name, v in zip(names, values)]
+            calls = plan_calls(
+                resource, names, every, self.max_per_page, limit=row_limit(names, every)
+            )
         except (Error, apsw.Error) as exc:
             # The nested loop will ask for each key itself; only speed is lost.
             _logger.debug("no join prefetch for %s: %s", resource.qualified_name, exc)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import apsw
 
 from sqlprovider.engine.fetch import Page
-from sqlprovider.engine.plan import Offer, plan_calls, plan_index, row_limit
+from sqlprovider.engine.plan import Offer, plan_index
 from sqlprovider.engine.rows import RowBuilder, row_builder
 from sqlprovider.errors import MissingKeyColumnError
 from sqlprovider.spec import Resource
@@ -133,11 +133,7 @@ class ResourceCursor:
         params, _, used = (indexname or "").partition("|")
         self._build = table.builder(used)
         names = params.split(",") if params else []
-        limit = row_limit(names, constraintargs)
-        calls = plan_calls(
-            table.resource, names, constraintargs, table.session.max_per_page, limit=limit
-        )
-        self._pages = table.session.stream(table.resource, calls, limit)
+        self._pages = table.session.stream(table.resource, names, constraintargs)
         self._rowid = 0
         self._next_page()
 
