@@ -145,7 +145,9 @@ class Session:
             cursor.exec_trace = lambda *_: True
             keys = {row[0] for row in cursor.execute(source.query)}
             # The same call as this Filter's (page size, filters...), for every key at once.
-            every = [keys if name == source.column else v for name, v in zip(names, values)]
+            every = [
+                keys if name == source.column else v for name, v in zip(names, values, strict=True)
+            ]
             calls = plan_calls(
                 resource, names, every, self.max_per_page, limit=row_limit(names, every)
             )
