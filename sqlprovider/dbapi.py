@@ -14,12 +14,13 @@ import itertools
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import apsw
 
 from sqlprovider import errors
 from sqlprovider import types as _types
+from sqlprovider.apswerrors import mapped
 from sqlprovider.attach import attach
 from sqlprovider.errors import InterfaceError
 from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
@@ -182,7 +183,7 @@ class Connection:
             self._run_plain("ROLLBACK")
 
     def _run_plain(self, sql: str) -> None:
-        with _mapped(self):
+        with mapped(self._session.refusals.copy):
             self._checked().execute(sql)
 
     def close(self) -> None:
@@ -263,7 +264,7 @@ class Cursor:
             cursor = db.cursor()
             cursor.exec_trace = self._trace
             changes = db.total_changes()
-            with _mapped(connection):
+            with mapped(connection.session.refusals.copy):
                 rows = cursor.execute(connection.prepare(sql), _adapt(parameters))
                 self._rows = iter(rows)
                 self._peek_description(cursor)
@@ -317,7 +318,7 @@ class Cursor:
         wanted = self.arraysize if size is None else size
         self.connection._enter()
         try:
-            with _mapped(self.connection):
+            with mapped(self.connection.session.refusals.copy):
                 return list(itertools.islice(self._rows, max(wanted, 0)))
         finally:
             self.connection._leave()
@@ -327,7 +328,7 @@ class Cursor:
         self._result()
         self.connection._enter()
         try:
-            with _mapped(self.connection):
+            with mapped(self.connection.session.refusals.copy):
                 return list(self._rows)  # apsw rows are tuples already
         finally:
             self.connection._leave()
@@ -394,88 +395,3 @@ def _adapt_value(value: Any) -> Any:
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
     return value
-
-
-class _mapped:  # noqa: N801 - used as a context manager, reads as a clause
-    """Turn apsw's exceptions into PEP 249 ones; the engine's own errors pass unchanged."""
-
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
-    ) -> Literal[False]:
-        if exc is None or isinstance(exc, errors.Error):
-            return False
-        mapped = map_exception(exc, self._connection)
-        if mapped is None:
-            return False
-        raise mapped from exc
-
-
-def map_exception(exc: BaseException, connection: Connection | None = None) -> errors.Error | None:
-    """The PEP 249 exception for an apsw (or interrupt) exception; None to let it through."""
-    if isinstance(exc, (InterruptedError, apsw.InterruptError)):
-        return errors.OperationalError(
-            "the statement was interrupted; its pending API requests were dropped"
-        )
-    if isinstance(exc, OverflowError):
-        # apsw cannot bind a Python int beyond SQLite's 64-bit range (no API id is that large).
-        return errors.DataError(
-            f"a bound integer does not fit SQLite's 64-bit signed range ({exc}); pass a smaller "
-            "value, such as a real Droplet id"
-        )
-    if isinstance(exc, UnicodeEncodeError):
-        # A str holding lone surrogates cannot become the UTF-8 that SQLite stores.
-        return errors.DataError(
-            f"a bound text value is not valid Unicode ({exc}); decode it properly before binding"
-        )
-    if not isinstance(exc, apsw.Error):
-        return None
-    text = str(exc).removeprefix("SQLError: ")
-    if isinstance(exc, apsw.SQLError):
-        if text == "no query solution" and connection is not None:
-            reasons = (
-                "; ".join(dict.fromkeys(connection.session.refusals)) or "a required key is missing"
-            )
-            return errors.ProgrammingError(
-                f"SQLite found no order in which to read the tables: {reasons}. Supply the key "
-                "with = or IN from a table read first, for example with an inner JOIN from "
-                "digitalocean.compute.droplets."
-            )
-        if "may not be modified" in text:
-            return errors.NotSupportedError(f"{text}: the DigitalOcean tables are read-only")
-        return errors.ProgrammingError(text + _sql_hint(text))
-    if isinstance(exc, apsw.ThreadingViolationError):
-        return errors.InterfaceError(f"{text}; use one connection per thread")
-    if isinstance(exc, apsw.ConstraintError):
-        return errors.IntegrityError(text)
-    if isinstance(exc, (apsw.BusyError, apsw.LockedError, apsw.CantOpenError, apsw.IOError)):
-        return errors.OperationalError(text)
-    if isinstance(exc, (apsw.MismatchError, apsw.TooBigError, apsw.RangeError)):
-        return errors.DataError(text)
-    if isinstance(exc, apsw.ReadOnlyError):
-        return errors.NotSupportedError(text)
-    return errors.InternalError(text)
-
-
-def _sql_hint(text: str) -> str:
-    """What to do next after SQLite's terse "no such table", "no such column" or syntax error."""
-    if text.startswith("no such table"):
-        return (
-            ". SHOW RESOURCES lists the DigitalOcean tables (digitalocean.<service>.<resource>); "
-            "a table of your own must be created first"
-        )
-    if text.startswith("no such column"):
-        return ". DESCRIBE <table> lists a table's columns"
-    if text == 'near ".": syntax error':
-        return (
-            ". If that is a three-part name, it is not a known table: SHOW RESOURCES lists them; "
-            "otherwise check the SQL around the dot"
-        )
-    if "syntax error" in text or text.startswith(("unrecognized token", "incomplete input")):
-        return ". Check the SQL at that point (SQLite syntax, see https://sqlite.org/lang.html)"
-    return ""

@@ -120,7 +120,7 @@ def _sources(
             raise ProgrammingError(
                 f"{name} needs {keyed[name]} for every request, so it cannot be copied whole; "
                 f"export a query that supplies it instead, for example --query "
-                f"NAME=\"SELECT * FROM {name} WHERE {keyed[name]} = ...\" or a JOIN on "
+                f'NAME="SELECT * FROM {name} WHERE {keyed[name]} = ..." or a JOIN on '
                 f"{keyed[name]} from the table that lists them"
             )
         out.append((table_name_for(name), "table", name, f'SELECT * FROM "{name}"'))
@@ -161,9 +161,7 @@ def _read(connection: Connection, table: str, kind: str, source: str, sql: str) 
             f"the SQL for {table!r} returns two columns with one name; give them aliases with AS"
         )
     declared = [d[1] for d in cursor.description]
-    columns = tuple(
-        (name, declared[i] or _guess_type(rows, i)) for i, name in enumerate(names)
-    )
+    columns = tuple((name, declared[i] or _guess_type(rows, i)) for i, name in enumerate(names))
     return _Result(table, kind, source, columns, rows)
 
 

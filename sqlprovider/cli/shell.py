@@ -26,8 +26,9 @@ from typing import Any, TextIO
 import apsw
 import apsw.shell
 
+from sqlprovider.apswerrors import map_exception
 from sqlprovider.cli.options import add_connection_arguments, open_connection
-from sqlprovider.dbapi import Connection, map_exception
+from sqlprovider.dbapi import Connection
 
 DEFAULT_HISTORY = "~/.sqlprovider_history"
 
@@ -147,7 +148,7 @@ class ProviderShell(apsw.shell.Shell):
             except apsw.Error as exc:
                 if getattr(exc, "_handle_exception_saw_this", False):
                     raise
-                mapped = map_exception(exc, self.connection)
+                mapped = map_exception(exc, self.connection.session.refusals)
                 if mapped is None:
                     raise
                 raise mapped from exc
@@ -164,7 +165,7 @@ class ProviderShell(apsw.shell.Shell):
         """apsw's statement splitter, with its SQLite errors worded as `sqlprovider query` does."""
         details = super()._query_details(sql, bindings)
         if isinstance(details.exception, apsw.Error):
-            mapped = map_exception(details.exception, self.connection)
+            mapped = map_exception(details.exception, self.connection.session.refusals)
             if mapped is not None:
                 return dataclasses.replace(details, error_text=str(mapped), exception=mapped)
         return details

@@ -164,54 +164,72 @@ def row_builder(resource: Resource, used: frozenset[int]) -> RowBuilder:
     """One function that computes the `used` columns of a record at once (NULL elsewhere).
 
     It is generated as Python source so that the common columns (a key of the record, or a
-    key of a nested object) cost a dictionary lookup and a type check, with no function call
-    per value: this is the inner loop of every scan. Column names and paths are embedded with
-    `repr`, and any other kind of column calls its reader from `extractors`.
+    key of a nested object, looked up once for all its columns) cost a dictionary lookup and a
+    type check, with no function call per value: this is the inner loop of every scan. Names
+    and paths are embedded with `repr`; any other kind of column calls its reader from
+    `extractors`.
     """
     readers = extractors(resource)
-    namespace: dict[str, Any] = {"_INT_MIN": -(2**63), "_INT_MAX": 2**63 - 1, "_MISSING": _MISSING}
+    namespace: dict[str, Any] = {
+        "_INT_MIN": -(2**63),
+        "_INT_MAX": 2**63 - 1,
+        "_MISSING": _MISSING,
+        "_ENCODE": _ENCODE,
+    }
     lines = ["def build(r, b, e):"]
     values = []
+    outers: dict[str, str] = {}
     for index, column in enumerate(resource.columns):
         if index not in used:
             values.append("None")
             continue
         value = f"v{index}"
         values.append(value)
-        namespace[f"C{index}"] = _CONVERTERS[column.type]
-        namespace[f"P{index}"] = _PLAIN[column.type]
         path = column.path
         echoed = column.parameter is not None and len(path) == 1
-        if (
-            column.scope == "record"
-            and (column.parameter is None or echoed)
-            and 1 <= len(path) <= 2
-        ):
-            if echoed:  # a key column: from the record, else the value the query sent
-                lines.append(f"    {value} = r.get({path[0]!r}, _MISSING)")
-                lines.append(f"    if {value} is _MISSING:")
-                lines.append(f"        {value} = e.get({column.parameter!r})")
-            elif len(path) == 1:
-                lines.append(f"    {value} = r.get({path[0]!r})")
-            else:
-                lines.append(f"    n = r.get({path[0]!r})")
-                lines.append(f"    {value} = n.get({path[1]!r}) if type(n) is dict else None")
-            if column.type == "integer":
-                keep = f"type({value}) is int and _INT_MIN <= {value} <= _INT_MAX"
-            elif column.type == "boolean":
-                lines.append(f"    if {value} is True or {value} is False:")
-                lines.append(f"        {value} = int({value})")
-                keep = f"type({value}) is int"
-            else:
-                keep = f"type({value}) in P{index}"
-            lines.append(f"    if {value} is not None and not ({keep}):")
-            lines.append(f"        {value} = C{index}({value})")
-        else:
+        inline = column.scope == "record" and (column.parameter is None or echoed)
+        if not inline or not 1 <= len(path) <= 2:
             namespace[f"X{index}"] = readers[index]
             lines.append(f"    {value} = X{index}(r, b, e)")
+            continue
+        if echoed:  # a key column: from the record, else the value the query sent
+            lines.append(f"    {value} = r.get({path[0]!r}, _MISSING)")
+            lines.append(f"    if {value} is _MISSING:")
+            lines.append(f"        {value} = e.get({column.parameter!r})")
+        elif len(path) == 1:
+            lines.append(f"    {value} = r.get({path[0]!r})")
+        else:
+            if path[0] not in outers:
+                outers[path[0]] = f"o{len(outers)}"
+                lines.append(f"    {outers[path[0]]} = r.get({path[0]!r})")
+            outer = outers[path[0]]
+            lines.append(
+                f"    {value} = {outer}.get({path[1]!r}) if type({outer}) is dict else None"
+            )
+        lines += _conversion(index, column, namespace)
     lines.append(f"    return ({', '.join(values)},)")
-    exec(
-        compile("\n".join(lines), f"<row builder for {resource.qualified_name}>", "exec"), namespace
-    )
+    source = "\n".join(lines)
+    exec(compile(source, f"<row builder for {resource.qualified_name}>", "exec"), namespace)
     builder: RowBuilder = namespace["build"]
     return builder
+
+
+def _conversion(index: int, column: Column, namespace: dict[str, Any]) -> list[str]:
+    """Source lines that turn `v<index>` into what SQLite stores for the column's type."""
+    value = f"v{index}"
+    if column.type == "json":
+        return [f"    if {value} is not None:", f"        {value} = _ENCODE({value})"]
+    namespace[f"C{index}"] = _CONVERTERS[column.type]
+    namespace[f"P{index}"] = _PLAIN[column.type]
+    lines = []
+    if column.type == "integer":
+        keep = f"type({value}) is int and _INT_MIN <= {value} <= _INT_MAX"
+    elif column.type == "boolean":
+        lines += [f"    if {value} is True or {value} is False:", f"        {value} = int({value})"]
+        keep = f"type({value}) is int"
+    else:
+        keep = f"type({value}) in P{index}"
+    return lines + [
+        f"    if {value} is not None and not ({keep}):",
+        f"        {value} = C{index}({value})",
+    ]

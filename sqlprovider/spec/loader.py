@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from sqlprovider.errors import SpecError
+from sqlprovider.spec.checks import check_cross_references, check_resource
 from sqlprovider.spec.model import (
     RAW_COLUMN,
     SQLITE_TYPES,
@@ -120,7 +121,7 @@ def _load_provider(folder: Path, problems: list[str]) -> Provider | None:
         pagination=pagination,
         services=tuple(services),
     )
-    _check_cross_references(provider, problems)
+    check_cross_references(provider, problems)
     return provider
 
 
@@ -196,7 +197,7 @@ def _load_resource(
             int(k): " ".join(str(v).split()) for k, v in (body.get("error_hints") or {}).items()
         },
     )
-    _check_resource(resource, spot, problems)
+    check_resource(resource, spot, problems)
     return resource
 
 
@@ -343,44 +344,6 @@ def _load_columns(
         )
     )
     return columns
-
-
-def _check_resource(resource: Resource, spot: str, problems: list[str]) -> None:
-    names = {p.name for p in resource.parameters}
-    for method in resource.methods:
-        for param in method.params:
-            if param not in names:
-                problems.append(
-                    f"{spot}.methods.{method.name}: parameter '{param}' is not declared"
-                )
-        for param in method.path_params:
-            if param in names and resource.parameter(param).location != "path":
-                problems.append(f"{spot}.parameters.{param}: used in a path, so `in` must be path")
-    for parameter in resource.parameters:
-        for other in parameter.conflicts_with:
-            if other not in names:
-                problems.append(
-                    f"{spot}.parameters.{parameter.name}.conflicts_with: unknown '{other}'"
-                )
-        used = any(parameter.name in m.params for m in resource.methods) or parameter.role
-        if not used:
-            problems.append(f"{spot}.parameters.{parameter.name}: no method sends it")
-    if resource.identity and resource.identity not in {c.name for c in resource.columns}:
-        problems.append(f"{spot}.identity: '{resource.identity}' is not a column")
-    if len({c.name for c in resource.columns}) != len(resource.columns):
-        problems.append(f"{spot}.columns: names must be unique")
-
-
-def _check_cross_references(provider: Provider, problems: list[str]) -> None:
-    known = {f"{r.qualified_name}.{c.name}" for r in provider.resources() for c in r.columns}
-    for resource in provider.resources():
-        for parameter in resource.parameters:
-            for source in parameter.values_from:
-                if source not in known:
-                    problems.append(
-                        f"{resource.service}.yaml: resources.{resource.name}.parameters."
-                        f"{parameter.name}.values_from: no column {source}"
-                    )
 
 
 def _text(data: dict[str, Any], key: str, where: str, problems: list[str]) -> str:
