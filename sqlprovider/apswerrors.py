@@ -20,10 +20,16 @@ class mapped:  # noqa: N801 - used as a context manager, reads as a clause
 
     Args:
         refusals: returns why plans were refused, to explain SQLite's "no query solution".
+        on_error: called with any exception before it propagates (to stop the statement).
     """
 
-    def __init__(self, refusals: Callable[[], Iterable[str]] = tuple) -> None:
+    def __init__(
+        self,
+        refusals: Callable[[], Iterable[str]] = tuple,
+        on_error: Callable[[BaseException], object] | None = None,
+    ) -> None:
         self._refusals = refusals
+        self._on_error = on_error
 
     def __enter__(self) -> None:
         return None
@@ -31,6 +37,8 @@ class mapped:  # noqa: N801 - used as a context manager, reads as a clause
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> Literal[False]:
+        if exc is not None and self._on_error is not None:
+            self._on_error(exc)
         if exc is None or isinstance(exc, errors.Error):
             return False
         converted = map_exception(exc, self._refusals())

@@ -264,7 +264,7 @@ class Cursor:
             cursor = db.cursor()
             cursor.exec_trace = self._trace
             changes = db.total_changes()
-            with mapped(connection.session.refusals.copy):
+            with self._guard():
                 rows = cursor.execute(connection.prepare(sql), _adapt(parameters))
                 self._rows = iter(rows)
                 self._peek_description(cursor)
@@ -318,7 +318,7 @@ class Cursor:
         wanted = self.arraysize if size is None else size
         self.connection._enter()
         try:
-            with mapped(self.connection.session.refusals.copy):
+            with self._guard():
                 return list(itertools.islice(self._rows, max(wanted, 0)))
         finally:
             self.connection._leave()
@@ -328,10 +328,18 @@ class Cursor:
         self._result()
         self.connection._enter()
         try:
-            with mapped(self.connection.session.refusals.copy):
+            with self._guard():
                 return list(self._rows)  # apsw rows are tuples already
         finally:
             self.connection._leave()
+
+    def _guard(self) -> mapped:
+        """PEP 249 errors, and a failed statement's queued API requests cancelled."""
+        return mapped(self.connection.session.refusals.copy, self._stop_statement)
+
+    def _stop_statement(self, exc: BaseException) -> None:
+        if self._statement is not None:
+            self._statement.finish()
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         # In batches: the busy check and error mapping then cost little per row.

@@ -139,16 +139,14 @@ class ResourceCursor:
 
     def _next_page(self) -> None:
         """Move to the first record of the next non-empty page (or to the end)."""
+        # An error propagates as is; the caller (DB-API, shell) stops the whole statement. A
+        # failing nested key query must not stop the statement that ran it.
         self._row = None
-        try:
-            for records, body, echo in self._pages:
-                self._rows = map(self._build, records, repeat(body), repeat(echo))
-                self._row = next(self._rows, None)
-                if self._row is not None:
-                    return
-        except BaseException:
-            self._table.session.statement.finish()
-            raise
+        for records, body, echo in self._pages:
+            self._rows = map(self._build, records, repeat(body), repeat(echo))
+            self._row = next(self._rows, None)
+            if self._row is not None:
+                return
 
     def Eof(self) -> bool:  # noqa: N802
         """Whether every record was delivered."""
