@@ -62,10 +62,19 @@ class Statement:
             if self._memo.get(key) is future:
                 del self._memo[key]
 
-    def finish(self) -> None:
-        """Stop every queued call of this statement; results already in flight are dropped."""
+    def finish(self, wait_seconds: float = 0.0) -> None:
+        """Stop every queued call of this statement; results already in flight are dropped.
+
+        Args:
+            wait_seconds: how long to wait for requests already on the wire, so that none of
+                this statement's requests reaches the API after its error was reported (0 for
+                an interrupt, where the user wants control back at once).
+        """
         self.cancel.set()
         with self._lock:
-            for future in self._memo.values():
-                future.cancel()
+            running = [future for future in self._memo.values() if not future.cancel()]
             self._memo.clear()
+        if wait_seconds > 0 and running:
+            from concurrent.futures import wait
+
+            wait(running, timeout=wait_seconds)

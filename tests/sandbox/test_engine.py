@@ -223,3 +223,16 @@ def test_wrong_token_is_an_authentication_error(sandbox: Sandbox) -> None:
             con.execute(f"SELECT * FROM {D}").fetchall()
         assert caught.value.status == 401
         assert "wrong" not in str(caught.value)
+
+
+def test_no_request_of_a_failed_statement_arrives_after_its_error(make_sandbox) -> None:  # type: ignore[no-untyped-def]
+    from sqlprovider.sandbox import Faults
+
+    sb = make_sandbox(droplets=40, latency_ms=150)
+    sb.faults = Faults(schedule={4: "401"}, path_pattern="/backups$")
+    with connect_to(sb) as con:
+        with pytest.raises(sqlprovider.AuthenticationError):
+            con.execute(f"SELECT count(*) FROM {D} d JOIN {B} b ON b.droplet_id = d.id").fetchall()
+        seen = len(sb.requests)
+        __import__("time").sleep(0.4)  # longer than any request that could still be on the wire
+        assert len(sb.requests) == seen
