@@ -43,6 +43,13 @@ def cases(sb: Sandbox) -> list[Case]:
     def backups_calls(ids: list[int]) -> int:
         return sum(pages(records[i].backup_count if records[i] else 0) for i in set(ids))
 
+    def policy_lookups(ids: list[int]) -> int:
+        # One get per Droplet, or the policies list (sorted by id) read up to the last page
+        # holding one of them: whichever is fewer.
+        position = {droplet: n for n, droplet in enumerate(sorted(every))}
+        last_page = max(position[i] for i in ids) // 200 + 1
+        return min(len(set(ids)), last_page)
+
     kept_clusters = [c for c in account.clusters() if c["engine"] not in ("redis", "valkey")]
     listing = pages(len(regular)) + pages(len(gpus))
     d = "digitalocean.compute"
@@ -83,7 +90,14 @@ def cases(sb: Sandbox) -> list[Case]:
             "a.policy_in",
             "droplet_backup_policies WHERE droplet_id IN (a, b)",
             f"SELECT * FROM {d}.droplet_backup_policies WHERE droplet_id IN ({some[0]}, {some[1]})",
-            2,
+            policy_lookups(some[:2]),
+        ),
+        Case(
+            "a.droplets_policies",
+            "droplets JOIN droplet_backup_policies (every Droplet)",
+            f"SELECT d.name, p.backup_policy_plan FROM {d}.droplets d "
+            f"JOIN {d}.droplet_backup_policies p ON p.droplet_id = d.id",
+            listing + policy_lookups(every),
         ),
         Case(
             "a.db_join",

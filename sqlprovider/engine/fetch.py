@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from sqlprovider.engine.plan import Call
@@ -62,11 +62,7 @@ class Fetcher:
         self, resource: Resource, call: Call, statement: Statement, page: int | None
     ) -> Future[Any]:
         """Start (or join) the request for one page of `call`; its future holds the body."""
-        query = dict(call.query)
-        if page is not None:
-            query[self.pagination.page_param] = page
-        if call.per_page is not None:
-            query[self.pagination.per_page_param] = call.per_page
+        key, query = self.request_of(call, page)
         retain = bool(call.method.path_params) or resource.qualified_name in (
             statement.retained_sources or ()
         )
@@ -83,7 +79,16 @@ class Fetcher:
             done.set_result(payload)
             return done
 
-        return statement.shared((call.path, tuple(sorted(query.items()))), submit, retain=retain)
+        return statement.shared(key, submit, retain=retain)
+
+    def request_of(self, call: Call, page: int | None) -> tuple[Hashable, dict[str, Any]]:
+        """The statement-memo key and the query parameters of one page of `call`."""
+        query: dict[str, Any] = dict(call.query)
+        if page is not None:
+            query[self.pagination.page_param] = page
+        if call.per_page is not None:
+            query[self.pagination.per_page_param] = call.per_page
+        return (call.path, tuple(sorted(query.items()))), query
 
     def _get(
         self, resource: Resource, path: str, query: dict[str, Any], statement: Statement
@@ -116,7 +121,7 @@ class Fetcher:
         firsts = [self.start(resource, call, statement, first_page(call)) for call in calls]
         try:
             for call, first in zip(calls, firsts, strict=True):
-                yield from self._call_records(resource, call, first, statement)
+                yield from self.call_pages(resource, call, first, statement)
         finally:
             for future in firsts:
                 future.cancel()
@@ -127,20 +132,22 @@ class Fetcher:
         produced = 0
         for call in calls:
             first = self.start(resource, call, statement, first_page(call))
-            for page in self._call_records(resource, call, first, statement, window=1):
+            for page in self.call_pages(resource, call, first, statement, window=1):
                 yield page
                 produced += len(page[0])
                 if produced >= row_limit:
                     return
 
-    def _call_records(
+    def call_pages(
         self,
         resource: Resource,
         call: Call,
         first: Future[Any],
         statement: Statement,
         window: int | None = None,
-    ) -> Iterator[Page]:
+    ) -> Generator[Page, None, None]:
+        """Every page of one call, starting from the future of its first; later pages are
+        started only when the caller asks past the first."""
         try:
             body = first.result()
         except NotFoundError:

@@ -17,6 +17,7 @@ from typing import Any
 
 import apsw
 
+from sqlprovider.engine.batch import answer_from_list
 from sqlprovider.engine.fetch import Fetcher, Page, first_page
 from sqlprovider.engine.plan import plan_calls, row_limit
 from sqlprovider.engine.statement import Statement
@@ -111,6 +112,8 @@ class Session:
             statement.retained_sources = frozenset(s.source for s in self._key_sources(statement))
         if calls and resource.qualified_name in self._keyed_names:
             self._prefetch_join_keys(resource, statement, names, values)
+        if len(calls) > 1 and limit is None:
+            answer_from_list(self.fetcher, resource, calls, statement)
         return self.fetcher.stream(resource, calls, statement, limit)
 
     def _key_sources(self, statement: Statement) -> tuple[Any, ...]:
@@ -157,6 +160,7 @@ class Session:
             return
         finally:
             self._in_key_query = False
+        calls = answer_from_list(self.fetcher, resource, calls, statement)
         _logger.debug("join prefetch: %d calls for %s", len(calls), resource.qualified_name)
         for call in calls:
             self.fetcher.start(resource, call, statement, first_page(call))

@@ -57,6 +57,11 @@ class Statement:
             future.add_done_callback(lambda done: self._forget(key, done))
         return future
 
+    def answer(self, key: Hashable, future: Future[Any]) -> None:
+        """Record an answer obtained another way (a list page) for a call not yet made."""
+        with self._lock:
+            self._memo.setdefault(key, future)
+
     def _forget(self, key: Hashable, future: Future[Any]) -> None:
         with self._lock:
             if self._memo.get(key) is future:

@@ -30,6 +30,9 @@ def check_resource(resource: Resource, spot: str, problems: list[str]) -> None:
         used = any(parameter.name in m.params for m in resource.methods) or parameter.role
         if not used:
             problems.append(f"{spot}.parameters.{parameter.name}: no method sends it")
+    for method in resource.methods:
+        if method.batch_with is not None:
+            _check_batch(resource, method.name, method.batch_with, f"{spot}.methods", problems)
     if resource.identity and resource.identity not in {c.name for c in resource.columns}:
         problems.append(f"{spot}.identity: '{resource.identity}' is not a column")
     if len({c.name for c in resource.columns}) != len(resource.columns):
@@ -47,3 +50,16 @@ def check_cross_references(provider: Provider, problems: list[str]) -> None:
                         f"{resource.service}.yaml: resources.{resource.name}.parameters."
                         f"{parameter.name}.values_from: no column {source}"
                     )
+
+
+def _check_batch(resource: Resource, name: str, batch: str, spot: str, problems: list[str]) -> None:
+    """`batch_with` pairs a get by one key column with a keyless list of the same records."""
+    method = next(m for m in resource.methods if m.name == name)
+    lists = {m.name: m for m in resource.methods if not m.path_params}
+    where = f"{spot}.{name}.batch_with"
+    if batch not in lists:
+        problems.append(f"{where}: '{batch}' is not a method of this resource without path keys")
+    if method.shape != "object" or len(method.path_params) != 1:
+        problems.append(f"{where}: only a get of one record by one path key can be batched")
+    elif method.path_params[0] not in {c.parameter for c in resource.columns}:
+        problems.append(f"{where}: the key must be a column, to find each record in the list")

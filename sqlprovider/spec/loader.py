@@ -55,7 +55,7 @@ _PARAMETER_KEYS = {
     "values_from",
     "example",
 }
-_METHOD_KEYS = {"path", "records", "shape", "paginated", "query", "not_found"}
+_METHOD_KEYS = {"path", "records", "shape", "paginated", "query", "not_found", "batch_with"}
 _COLUMN_KEYS = {"type", "description", "path", "scope"}
 
 
@@ -289,6 +289,7 @@ def _load_method(name: str, body: dict[str, Any], spot: str, problems: list[str]
         paginated=bool(body.get("paginated", False)),
         query=tuple(body.get("query") or ()),
         not_found=not_found,
+        batch_with=body.get("batch_with"),
     )
 
 

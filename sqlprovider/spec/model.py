@@ -79,6 +79,9 @@ class Method:
         shape: ``list`` (an array), ``map`` (an object whose values are the records) or
             ``object`` (a single record).
         not_found: ``empty`` turns a 404 into zero rows (a per-parent list or get).
+        batch_with: a keyless method of the same resource whose records are exactly what this
+            keyed method returns for each key (a record absent from it means a 404 here), so
+            many keys can be answered from a few list pages instead of one call each.
     """
 
     name: str
@@ -88,6 +91,7 @@ class Method:
     paginated: bool = False
     query: tuple[str, ...] = ()
     not_found: Literal["empty", "error"] = "error"
+    batch_with: str | None = None
 
     @property
     def path_params(self) -> tuple[str, ...]:

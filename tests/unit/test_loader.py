@@ -110,3 +110,30 @@ resources:
     )
     with pytest.raises(SpecError, match="values_from: no column acme.things.nothing.id"):
         load_providers(root)
+
+
+def test_batch_with_must_pair_a_get_with_a_keyless_list(tmp_path: Path) -> None:
+    root = write_spec(
+        tmp_path,
+        """
+service: things
+description: Things.
+resources:
+  parts:
+    description: Parts.
+    parameters:
+      part_id: {in: path, type: integer, description: Id.}
+    methods:
+      get: {path: "/v1/parts/{part_id}", records: part, shape: object, batch_with: nowhere}
+      others: {path: "/v1/parts/{part_id}/others", records: others, batch_with: get}
+    columns:
+      part_id: {type: integer, description: Id.}
+    examples:
+      - {description: One., sql: SELECT 1}
+""",
+    )
+    with pytest.raises(SpecError) as caught:
+        load_providers(root)
+    problems = "\n".join(caught.value.problems)
+    assert "methods.get.batch_with: 'nowhere' is not a method of this resource" in problems
+    assert "methods.others.batch_with: only a get of one record by one path key" in problems
