@@ -85,6 +85,8 @@ class Session:
         """apsw's exec trace: a statement is about to run, so it gets a fresh context."""
         if not self._in_key_query:
             self.previous, self.statement = self.statement, Statement(sql)
+            # Planning is over once a statement runs: its refusals explain nothing later on.
+            self.refusals.clear()
         return True
 
     def last_stats(self) -> dict[str, float]:

@@ -236,3 +236,12 @@ def test_no_request_of_a_failed_statement_arrives_after_its_error(make_sandbox) 
         seen = len(sb.requests)
         __import__("time").sleep(0.4)  # longer than any request that could still be on the wire
         assert len(sb.requests) == seen
+
+
+def test_no_query_solution_explains_only_the_failing_statement(con: sqlprovider.Connection) -> None:
+    con.execute(f"SELECT count(*) FROM {D} d JOIN {B} b ON b.droplet_id = d.id").fetchall()
+    with pytest.raises(sqlprovider.ProgrammingError) as caught:
+        con.execute(f"SELECT * FROM {B} b1 JOIN {B} b2 ON b1.droplet_id = b2.droplet_id")
+    message = str(caught.value)
+    assert "digitalocean.compute.droplet_backups can only be read once droplet_id" in message
+    assert message.count("can only be read once") == 1
