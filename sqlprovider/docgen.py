@@ -187,6 +187,10 @@ def _method_notes(method: Method) -> str:
         notes = ["one record" if method.shape == "object" else "one request"]
     if method.not_found == "empty":
         notes.append("404 gives zero rows")
+    if method.batch_with:
+        notes.append(
+            f"many keys may be answered from `{method.batch_with}` when that is fewer requests"
+        )
     return ", ".join(notes)
 
 
