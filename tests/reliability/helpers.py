@@ -8,9 +8,8 @@ from typing import Any
 import sqlprovider
 from sqlprovider.attach import load_provider
 from sqlprovider.sandbox import Sandbox
-
-#: Sandbox limits that no test here reaches, so a 429 only ever comes from an injected fault.
-UNLIMITED: dict[str, Any] = {"per_minute": 1_000_000, "per_hour": 10_000_000}
+from tests.conftest import UNLIMITED  # noqa: F401 - the reliability tests import it from here
+from tests.conftest import connect_to as _connect_to
 
 DROPLETS = "digitalocean.compute.droplets"
 BACKUPS = "digitalocean.compute.droplet_backups"
@@ -23,16 +22,8 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 
 def connect_to(sb: Sandbox, **kwargs: Any) -> sqlprovider.Connection:
-    """A connection to `sb` with short timeouts and fast retries (tests must never wait long)."""
-    # The client paces each token to the API's 250 requests a minute; the sandbox is unlimited
-    # here, and pacing would turn a fault test into a minute-long wait.
-    options: dict[str, Any] = {
-        "backoff": 0.01,
-        "timeout": 2.0,
-        "rate_limits": ((1_000_000, 60.0),),
-        **kwargs,
-    }
-    return sqlprovider.connect(token=sb.token, api_url=sb.url, **options)
+    """The suite's test connection, with a 2 s timeout: a `slow` fault (2 s) must time out."""
+    return _connect_to(sb, **{"timeout": 2.0, **kwargs})
 
 
 def path_templates() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
