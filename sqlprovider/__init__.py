@@ -10,8 +10,8 @@ classes), `attach` for raw apsw connections, and `__version__`.
 
 from __future__ import annotations
 
-from sqlprovider.attach import attach
 from sqlprovider.dbapi import Connection, Cursor, apilevel, connect, paramstyle, threadsafety
+from sqlprovider.engine.attach import attach
 from sqlprovider.errors import (
     ApiError,
     AuthenticationError,

@@ -3,7 +3,7 @@
 `connect()` returns a `Connection` whose cursors accept three-part names unquoted, the StackQL
 metadata statements (SHOW ..., DESCRIBE ...), and plain SQLite alongside (temp tables, CTEs,
 JSON and window functions). apsw's own errors are mapped onto the PEP 249 classes; the
-engine's errors pass through unchanged. Imports `attach`, `engine`, `rewrite`, `metasql`,
+engine's errors pass through unchanged. Imports `engine`, `sql`,
 `http`, `spec` and `errors`.
 """
 
@@ -20,13 +20,13 @@ import apsw
 
 from sqlprovider import errors
 from sqlprovider import types as _types
-from sqlprovider.apswerrors import mapped
-from sqlprovider.attach import attach
+from sqlprovider.engine.attach import attach
 from sqlprovider.errors import InterfaceError
 from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
-from sqlprovider.lint import check_null_keys
-from sqlprovider.metasql import translate_metadata
-from sqlprovider.rewrite import NameRewriter
+from sqlprovider.sql.apsw_errors import ApswErrorMapping
+from sqlprovider.sql.names import NameRewriter
+from sqlprovider.sql.nullkeys import check_null_keys
+from sqlprovider.sql.show import translate_metadata
 
 apilevel = "2.0"
 #: Threads may share the module, not connections (each connection has one SQLite handle).
@@ -183,7 +183,7 @@ class Connection:
             self._run_plain("ROLLBACK")
 
     def _run_plain(self, sql: str) -> None:
-        with mapped(self._session.refusals.copy):
+        with ApswErrorMapping(self._session.refusals.copy):
             self._checked().execute(sql)
 
     def close(self) -> None:
@@ -333,9 +333,9 @@ class Cursor:
         finally:
             self.connection._leave()
 
-    def _guard(self) -> mapped:
+    def _guard(self) -> ApswErrorMapping:
         """PEP 249 errors, and a failed statement's queued API requests cancelled."""
-        return mapped(self.connection.session.refusals.copy, self._stop_statement)
+        return ApswErrorMapping(self.connection.session.refusals.copy, self._stop_statement)
 
     def _stop_statement(self, exc: BaseException) -> None:
         if self._statement is not None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import sqlprovider
-from sqlprovider import docgen
 from sqlprovider.cli.main import build_parser, main
+from sqlprovider.spec import docs as docgen
 from sqlprovider.spec import load_providers
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,7 +97,7 @@ def test_check_names_changed_missing_and_stale_pages(
 
 
 def test_docgen_reads_only_the_spec() -> None:
-    tree = ast.parse((REPO / "sqlprovider" / "docgen.py").read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / "sqlprovider" / "spec" / "docs.py").read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:

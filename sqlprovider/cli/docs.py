@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlprovider.docgen import differing_pages, spec_pages, write_pages
+from sqlprovider.spec.docs import differing_pages, spec_pages, write_pages
 
 
 def register(commands: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlprovider.cli.options import add_connection_arguments, open_connection
 from sqlprovider.errors import InterfaceError
-from sqlprovider.export import export
+from sqlprovider.integrations.export import export
 
 
 def register(commands: Any) -> None:

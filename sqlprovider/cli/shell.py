@@ -26,9 +26,9 @@ from typing import Any, TextIO
 import apsw
 import apsw.shell
 
-from sqlprovider.apswerrors import map_exception
 from sqlprovider.cli.options import add_connection_arguments, open_connection
 from sqlprovider.dbapi import Connection
+from sqlprovider.sql.apsw_errors import map_exception
 
 DEFAULT_HISTORY = "~/.sqlprovider_history"
 

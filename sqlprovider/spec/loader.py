@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from sqlprovider.errors import SpecError
+from sqlprovider.spec.cache import YamlSyntaxError, parse_yaml
 from sqlprovider.spec.checks import check_cross_references, check_resource
 from sqlprovider.spec.model import (
     RAW_COLUMN,
@@ -27,7 +28,6 @@ from sqlprovider.spec.model import (
     Resource,
     Service,
 )
-from sqlprovider.spec.parsed import YamlSyntaxError, parse_yaml
 
 SPEC_DIR_ENV = "SQLPROVIDER_SPEC_DIR"
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import sqlprovider
-from sqlprovider.attach import load_provider
+from sqlprovider.engine.attach import load_provider
 from sqlprovider.sandbox import Sandbox
 from tests.conftest import UNLIMITED  # noqa: F401 - the reliability tests import it from here
 from tests.conftest import connect_to as _connect_to

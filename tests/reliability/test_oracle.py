@@ -33,7 +33,7 @@ S = "digitalocean.compute.droplet_supported_backup_policies"
 C = "digitalocean.databases.clusters"
 K = "digitalocean.databases.backups"
 
-#: Key columns the engine refuses to compare with NULL (see sqlprovider/lint.py).
+#: Key columns the engine refuses to compare with NULL (see sqlprovider/sql/nullkeys.py).
 KEYS = {(B, "droplet_id"), (P, "droplet_id"), (K, "database_cluster_uuid")}
 NO_BACKUPS = "c.engine NOT IN ('redis', 'valkey')"
 

@@ -181,9 +181,9 @@ def test_shell_history_and_output_keep_no_token(sb: Sandbox, tmp_path: Path) -> 
 
 
 def test_exported_files_keep_no_token(sb: Sandbox, tmp_path: Path) -> None:
-    if importlib.util.find_spec("sqlprovider.export") is None:
+    if importlib.util.find_spec("sqlprovider.integrations.export") is None:
         pytest.skip("sqlprovider/export.py does not exist yet, so there are no exported files")
-    from sqlprovider.export import export
+    from sqlprovider.integrations.export import export
 
     target = tmp_path / "snapshot.db"
     with connect_to(sb) as con:

@@ -236,7 +236,14 @@ def test_remaining_budget_reported_by_the_api_is_respected() -> None:
     limiter.acquire()
     limiter.release()
     # The API says only 2 requests are left this hour: other clients used the rest.
-    limiter.observe({"ratelimit-limit": "10", "ratelimit-remaining": "2", "ratelimit-reset": str(time.time() + 0.3)}, 200)
+    limiter.observe(
+        {
+            "ratelimit-limit": "10",
+            "ratelimit-remaining": "2",
+            "ratelimit-reset": str(time.time() + 0.3),
+        },
+        200,
+    )
     for _ in range(2):
         limiter.acquire()
         limiter.release()

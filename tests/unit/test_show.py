@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sqlprovider.errors import ProgrammingError
-from sqlprovider.metasql import translate_metadata
+from sqlprovider.sql.show import translate_metadata
 
 TABLES = (
     "digitalocean.compute.droplets",

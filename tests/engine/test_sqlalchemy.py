@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from sqlprovider.integrations.sqlalchemy import SqlproviderDialect, connect_options
 from sqlprovider.sandbox import Sandbox
-from sqlprovider.sqlalchemy import SqlproviderDialect, connect_options
 from tests.conftest import FAST, connect_to
 
 DROPLETS = "digitalocean.compute.droplets"
@@ -259,8 +259,10 @@ def test_url_path_is_a_database_file_whose_tables_reflect_as_sqlite(
         assert frame.to_sql("snap", eng, index=False) == 40
         with eng.begin() as connection:
             connection.execute(
-                sa.text("CREATE TABLE notes (id INTEGER PRIMARY KEY, droplet INTEGER REFERENCES "
-                        "snap(id), body TEXT)")
+                sa.text(
+                    "CREATE TABLE notes (id INTEGER PRIMARY KEY, droplet INTEGER REFERENCES "
+                    "snap(id), body TEXT)"
+                )
             )
             connection.execute(sa.text("CREATE INDEX notes_droplet ON notes (droplet)"))
         inspector = sa.inspect(eng)

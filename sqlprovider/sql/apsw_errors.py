@@ -15,7 +15,7 @@ import apsw
 from sqlprovider import errors
 
 
-class mapped:  # noqa: N801 - used as a context manager, reads as a clause
+class ApswErrorMapping:
     """Turn apsw's exceptions into PEP 249 ones; the engine's own errors pass unchanged.
 
     Args:

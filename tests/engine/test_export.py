@@ -11,7 +11,7 @@ import pytest
 
 import sqlprovider
 from sqlprovider.cli.main import main
-from sqlprovider.export import LOG_TABLE, export
+from sqlprovider.integrations.export import LOG_TABLE, export
 from sqlprovider.sandbox import Sandbox
 from tests.conftest import connect_to
 
@@ -51,8 +51,11 @@ def test_tables_and_queries_land_with_declared_types_and_equal_rows(
         tables=[DROPLETS],
         queries=[
             ("backups", JOINED_BACKUPS),
-            ("sizes", f"SELECT region, sum(memory) AS total, avg(vcpus) AS mean FROM {DROPLETS} "
-                      "GROUP BY region"),
+            (
+                "sizes",
+                f"SELECT region, sum(memory) AS total, avg(vcpus) AS mean FROM {DROPLETS} "
+                "GROUP BY region",
+            ),
         ],
     )
     assert [(w.table, w.kind) for w in written] == [
@@ -67,7 +70,10 @@ def test_tables_and_queries_land_with_declared_types_and_equal_rows(
     assert types["tags"] == "JSON"
     assert "raw" not in types  # hidden columns are not part of SELECT *
     assert _types(path, "backups") == {
-        "droplet_id": "INTEGER", "id": "INTEGER", "name": "TEXT", "size_gigabytes": "REAL"
+        "droplet_id": "INTEGER",
+        "id": "INTEGER",
+        "name": "TEXT",
+        "size_gigabytes": "REAL",
     }
     assert _types(path, "sizes") == {"region": "TEXT", "total": "INTEGER", "mean": "REAL"}
 
@@ -84,14 +90,31 @@ def test_each_table_is_logged_without_the_token(
 ) -> None:
     path = tmp_path / "snapshot.db"
     moment = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
-    export(con, path, tables=["compute.droplets"], queries=[("ids", f"SELECT id FROM {DROPLETS}")],
-           now=moment)
+    export(
+        con,
+        path,
+        tables=["compute.droplets"],
+        queries=[("ids", f"SELECT id FROM {DROPLETS}")],
+        now=moment,
+    )
     log = _read(path, f"SELECT * FROM {LOG_TABLE} ORDER BY table_name")
     assert log == [
-        ("2026-01-02T03:04:05+00:00", "digitalocean_compute_droplets", "table", DROPLETS,
-         sandbox.url.rstrip("/"), 40),
-        ("2026-01-02T03:04:05+00:00", "ids", "query", f"SELECT id FROM {DROPLETS}",
-         sandbox.url.rstrip("/"), 40),
+        (
+            "2026-01-02T03:04:05+00:00",
+            "digitalocean_compute_droplets",
+            "table",
+            DROPLETS,
+            sandbox.url.rstrip("/"),
+            40,
+        ),
+        (
+            "2026-01-02T03:04:05+00:00",
+            "ids",
+            "query",
+            f"SELECT id FROM {DROPLETS}",
+            sandbox.url.rstrip("/"),
+            40,
+        ),
     ]
     files = list(tmp_path.iterdir())
     assert files == [path]  # no journal or WAL left behind
@@ -182,8 +205,18 @@ def test_bad_requests_are_refused_before_the_file_is_created(
 def test_cli_exports_from_the_sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "cli.db"
     status = main(
-        ["export", "--db", str(path), "--sandbox", "--sandbox-droplets", "7", "--table", DROPLETS,
-         "--query", f"names=SELECT name FROM {DROPLETS} WHERE name LIKE '%-%'"]
+        [
+            "export",
+            "--db",
+            str(path),
+            "--sandbox",
+            "--sandbox-droplets",
+            "7",
+            "--table",
+            DROPLETS,
+            "--query",
+            f"names=SELECT name FROM {DROPLETS} WHERE name LIKE '%-%'",
+        ]
     )
     assert status == 0
     out = capsys.readouterr().out.splitlines()
@@ -197,8 +230,9 @@ def test_cli_reports_a_keyed_table_as_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "cli.db"
-    status = main(["export", "--db", str(path), "--sandbox", "--table",
-                   "digitalocean.databases.backups"])
+    status = main(
+        ["export", "--db", str(path), "--sandbox", "--table", "digitalocean.databases.backups"]
+    )
     assert status == 1
     assert "database_cluster_uuid" in capsys.readouterr().err
     assert not path.exists()

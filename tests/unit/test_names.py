@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sqlprovider.rewrite import NameRewriter
+from sqlprovider.sql.names import NameRewriter
 
 NAMES = [
     "digitalocean.compute.droplets",

@@ -10,7 +10,7 @@ import pytest
 import sqlprovider
 from sqlprovider.sandbox import Sandbox
 from tests.conftest import connect_to
-from tests.oracle import all_droplets, get, get_all
+from tests.crawl import all_droplets, get, get_all
 
 B = "digitalocean.compute.droplet_backups"
 P = "digitalocean.compute.droplet_backup_policies"

@@ -8,7 +8,7 @@ import pytest
 
 from sqlprovider.sandbox import Sandbox
 from tests.conftest import connect_to
-from tests.oracle import get
+from tests.crawl import get
 
 D = "digitalocean.compute.droplets"
 P = "digitalocean.compute.droplet_backup_policies"

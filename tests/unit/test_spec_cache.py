@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sqlprovider.spec.parsed import YamlSyntaxError, parse_yaml
+from sqlprovider.spec.cache import YamlSyntaxError, parse_yaml
 
 
 @pytest.fixture

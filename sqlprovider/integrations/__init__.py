@@ -1,0 +1,4 @@
+"""Other tools' conventions on top of DB-API: the SQLAlchemy dialect and SQLite-file export.
+
+Imports `dbapi` and below, never `cli`.
+"""
