@@ -72,8 +72,8 @@ def map_exception(exc: BaseException, refusals: Iterable[str] = ()) -> errors.Er
             reasons = "; ".join(dict.fromkeys(refusals)) or "a required key is missing"
             return errors.ProgrammingError(
                 f"SQLite found no order in which to read the tables: {reasons}. Supply the key "
-                "with = or IN from a table read first, for example with an inner JOIN from "
-                "digitalocean.compute.droplets."
+                "with = or IN, or with an inner JOIN from a table read first that holds it "
+                "(DESCRIBE <table> names the tables that supply each key)."
             )
         if "may not be modified" in text:
             return errors.NotSupportedError(f"{text}: the DigitalOcean tables are read-only")

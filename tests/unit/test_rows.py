@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sqlprovider.engine.rows import extractors, records_of
+from sqlprovider.engine.rows import extractors, records_of, row_builder
 from sqlprovider.errors import ResponseError
 from sqlprovider.spec import Provider, Resource, load_providers
 
@@ -119,3 +121,55 @@ def test_wrong_shape_is_a_clear_error(provider: Provider) -> None:
     policies = provider.resource("digitalocean.compute.droplet_backup_policies")
     with pytest.raises(ResponseError, match="expected map records at 'policies'"):
         rows(policies, {"policies": [1, 2]}, "list")
+
+
+# Rows are built two ways: `extractors` (one reader per column, also the builder's fallback) and
+# `row_builder` (generated source, what scans use). They must agree on any record, including
+# values of the wrong type, absent keys, booleans and integers beyond 64 bits.
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _record_for(resource: Resource) -> st.SearchStrategy[dict]:
+    """Records holding any subset of the resource's column paths, with values of any type."""
+    fields: dict[str, st.SearchStrategy] = {}
+    for column in resource.columns:
+        if not column.path or column.scope != "record":
+            continue
+        if len(column.path) == 1:
+            fields[column.path[0]] = _VALUES
+        else:
+            inner = {column.path[1]: _VALUES}
+            fields[column.path[0]] = st.one_of(_VALUES, st.fixed_dictionaries({}, optional=inner))
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+@pytest.mark.parametrize(
+    "name", [r.qualified_name for r in load_providers()[0].resources()], ids=str
+)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_generated_row_builder_agrees_with_column_readers(name: str, data: st.DataObject) -> None:
+    resource = load_providers()[0].resource(name)
+    record = data.draw(_record_for(resource))
+    echo = {p: data.draw(_SCALARS) for p in {c.parameter for c in resource.columns} - {None}}
+    response = {"meta": {"total": data.draw(_SCALARS)}}
+    every = frozenset(range(len(resource.columns)))
+    used = data.draw(st.frozensets(st.sampled_from(sorted(every))))
+    expected = [read(record, response, echo) for read in extractors(resource)]
+    assert list(row_builder(resource, every)(record, response, echo)) == expected
+    some = row_builder(resource, used)(record, response, echo)
+    assert [some[i] for i in sorted(used)] == [expected[i] for i in sorted(used)]
+    assert all(some[i] is None for i in every - used)
