@@ -33,14 +33,15 @@ def check_resource(resource: Resource, spot: str, problems: list[str]) -> None:
     for method in resource.methods:
         if method.batch_with is not None:
             _check_batch(resource, method.name, method.batch_with, f"{spot}.methods", problems)
-    if resource.identity and resource.identity not in {c.name for c in resource.columns}:
-        problems.append(f"{spot}.identity: '{resource.identity}' is not a column")
+    for name in resource.identity:
+        if name not in {c.name for c in resource.columns}:
+            problems.append(f"{spot}.identity: '{name}' is not a column")
     if len({c.name for c in resource.columns}) != len(resource.columns):
         problems.append(f"{spot}.columns: names must be unique")
 
 
 def check_cross_references(provider: Provider, problems: list[str]) -> None:
-    """Every `values_from` names a real column of some resource."""
+    """Every `values_from` names a real column; every `values_where` one of those tables."""
     known = {f"{r.qualified_name}.{c.name}" for r in provider.resources() for c in r.columns}
     for resource in provider.resources():
         for parameter in resource.parameters:
@@ -49,6 +50,13 @@ def check_cross_references(provider: Provider, problems: list[str]) -> None:
                     problems.append(
                         f"{resource.service}.yaml: resources.{resource.name}.parameters."
                         f"{parameter.name}.values_from: no column {source}"
+                    )
+            tables = {source.rpartition(".")[0] for source in parameter.values_from}
+            for table in parameter.values_where:
+                if table not in tables:
+                    problems.append(
+                        f"{resource.service}.yaml: resources.{resource.name}.parameters."
+                        f"{parameter.name}.values_where: {table} is not in values_from"
                     )
 
 

@@ -115,7 +115,7 @@ def _overview(resource: Resource) -> list[str]:
         f"| Id | `{resource.qualified_name}` |",
         f"| Service | `{resource.provider}.{resource.service}` |",
         f"| Required keys | {keys} |",
-        f"| Row identity | {_code(resource.identity) if resource.identity else 'none'} |",
+        f"| Row identity | {_codes(resource.identity) or 'none'} |",
     ]
 
 

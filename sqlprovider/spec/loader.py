@@ -53,6 +53,7 @@ _PARAMETER_KEYS = {
     "when_absent",
     "conflicts_with",
     "values_from",
+    "values_where",
     "example",
 }
 _METHOD_KEYS = {"path", "records", "shape", "paginated", "query", "not_found", "batch_with"}
@@ -192,13 +193,25 @@ def _load_resource(
         parameters=tuple(parameters),
         columns=tuple(columns),
         examples=tuple(examples),
-        identity=body.get("identity"),
+        identity=_identity(body.get("identity"), spot, problems),
         error_hints={
             int(k): " ".join(str(v).split()) for k, v in (body.get("error_hints") or {}).items()
         },
     )
     check_resource(resource, spot, problems)
     return resource
+
+
+def _identity(value: Any, spot: str, problems: list[str]) -> tuple[str, ...]:
+    """`identity: id` or `identity: [database_cluster_uuid, created_at]` as a tuple."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    problems.append(f"{spot}.identity: must be a column name or a list of column names")
+    return ()
 
 
 def _pagination_parameters(pagination: Pagination) -> list[Parameter]:
@@ -247,6 +260,10 @@ def _load_parameter(name: str, body: dict[str, Any], spot: str, problems: list[s
     if when_absent not in ("omit", "each_value") or (when_absent == "each_value" and not enum):
         problems.append(f"{spot}.when_absent: must be omit, or each_value with an enum")
         when_absent = "omit"
+    values_where = body.get("values_where") or {}
+    if not isinstance(values_where, dict):
+        problems.append(f"{spot}.values_where: must map a values_from table to a SQL condition")
+        values_where = {}
     return Parameter(
         name=name,
         location=cast(Literal["path", "query"], location),
@@ -261,6 +278,7 @@ def _load_parameter(name: str, body: dict[str, Any], spot: str, problems: list[s
         when_absent=when_absent,
         conflicts_with=tuple(body.get("conflicts_with") or ()),
         values_from=tuple(body.get("values_from") or ()),
+        values_where={str(k): " ".join(str(v).split()) for k, v in values_where.items()},
         example=body.get("example"),
     )
 

@@ -50,6 +50,9 @@ class Parameter:
             API's default hides some records, such as GPU Droplets).
         default: what the API assumes when the parameter is not sent; echoed in its column.
         values_from: qualified ``table.column`` names that can supply the value in a join.
+        values_where: for a `values_from` table, the SQL condition (over that table's columns)
+            its rows must meet to be a valid key here: ``engine NOT IN ('redis', 'valkey')`` for
+            clusters that have backups. `sync` reads the keyed table only for those rows.
         role: ``page`` or ``per_page`` for the pagination parameters the engine adds itself.
     """
 
@@ -66,6 +69,7 @@ class Parameter:
     when_absent: Literal["omit", "each_value"] = "omit"
     conflicts_with: tuple[str, ...] = ()
     values_from: tuple[str, ...] = ()
+    values_where: dict[str, str] = field(default_factory=dict)
     example: str | int | None = None
     role: Literal["page", "per_page"] | None = None
 
@@ -138,7 +142,12 @@ class Example:
 
 @dataclass(frozen=True)
 class Resource:
-    """One SQL table backed by one or more API endpoints."""
+    """One SQL table backed by one or more API endpoints.
+
+    Attributes:
+        identity: the columns that tell one record from another (an id, or a parent key and
+            a timestamp); `sync` makes them the primary key, empty when the spec names none.
+    """
 
     provider: str
     service: str
@@ -148,7 +157,7 @@ class Resource:
     parameters: tuple[Parameter, ...]
     columns: tuple[Column, ...]
     examples: tuple[Example, ...]
-    identity: str | None = None
+    identity: tuple[str, ...] = ()
     error_hints: dict[int, str] = field(default_factory=dict)
 
     @property

@@ -112,6 +112,58 @@ resources:
         load_providers(root)
 
 
+IDENTITY_SPEC = """
+service: things
+description: Things.
+resources:
+  widgets:
+    description: Widgets.
+    identity: id
+    methods:
+      list: {path: /v1/widgets, records: widgets}
+    columns:
+      id: {type: integer, description: Id.}
+    examples:
+      - {description: One., sql: SELECT 1}
+  parts:
+    description: Parts of one widget.
+    identity: [widget_id, IDENTITY]
+    parameters:
+      widget_id:
+        in: path
+        type: integer
+        description: Id.
+        values_from: [acme.things.widgets.id]
+        values_where: {WHERE_TABLE: id > 1}
+    methods:
+      list: {path: "/v1/widgets/{widget_id}/parts", records: parts}
+    columns:
+      widget_id: {type: integer, description: Id.}
+      made_at: {type: timestamp, description: When.}
+    examples:
+      - {description: One., sql: SELECT 1}
+"""
+
+
+def test_identity_may_name_several_columns_and_values_where_its_source(tmp_path: Path) -> None:
+    text = IDENTITY_SPEC.replace("IDENTITY", "made_at").replace(
+        "WHERE_TABLE", "acme.things.widgets"
+    )
+    (provider,) = load_providers(write_spec(tmp_path, text))
+    parts = provider.resource("acme.things.parts")
+    assert parts.identity == ("widget_id", "made_at")
+    assert provider.resource("acme.things.widgets").identity == ("id",)
+    assert parts.parameter("widget_id").values_where == {"acme.things.widgets": "id > 1"}
+
+
+def test_identity_and_values_where_must_name_what_exists(tmp_path: Path) -> None:
+    text = IDENTITY_SPEC.replace("IDENTITY", "nope").replace("WHERE_TABLE", "acme.things.other")
+    with pytest.raises(SpecError) as caught:
+        load_providers(write_spec(tmp_path, text))
+    assert "identity: 'nope' is not a column" in str(caught.value)
+    assert "values_where: acme.things.other is not in values_from" in str(caught.value)
+
+
 def test_batch_with_must_pair_a_get_with_a_keyless_list(tmp_path: Path) -> None:
     root = write_spec(
         tmp_path,
