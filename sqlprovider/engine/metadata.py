@@ -213,11 +213,11 @@ def _method_rows(resource: Resource) -> list[Row]:
             (
                 resource.qualified_name,
                 m.name,
-                "GET",
+                m.verb,
                 m.path,
                 ", ".join(m.path_params),
                 ", ".join(n for n in optional if n not in required),
-                "SELECT",
+                m.sql_verb,
                 int(m.paginated),
             )
         )

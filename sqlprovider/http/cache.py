@@ -90,6 +90,14 @@ class ResponseCache:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self._size -= len(dropped)
 
+    def forget(self, stale: Callable[[CacheKey], bool]) -> int:
+        """Drop every stored body whose key `stale(key)` says a write made out of date."""
+        with self._lock:
+            keys = [key for key in self._entries if stale(key)]
+            for key in keys:
+                self._size -= len(self._entries.pop(key)[1])
+            return len(keys)
+
     def clear(self) -> int:
         """Forget every stored body; return how many there were."""
         with self._lock:

@@ -1,7 +1,10 @@
-"""`ApiClient`: one GET of one page, paced, retried, cached and mapped to a typed error.
+"""`ApiClient`: one request (any verb), paced, retried when safe, mapped to a typed error.
 
-Pagination and fan-out live in the engine; this module answers a single request completely or
-raises. It is the one place that turns HTTP statuses into exception classes (`error_for`).
+`get` reads one page (cached, retried on 429, 5xx and dropped connections); `send` makes any
+request once, retrying only statuses that say the request was not processed (429), because a
+write has no idempotency key. Pagination, fan-out and "did my write happen?" live in the
+engine; this module answers a single request completely or raises. It is the one place that
+turns HTTP statuses into exception classes (`error_for`).
 Imports `http.*` and `errors` only.
 """
 
@@ -48,7 +51,7 @@ class _Failure:
 
 
 class ApiClient:
-    """Sends GET requests for one token and base URL.
+    """Sends requests for one token and base URL.
 
     Args:
         base_url: such as ``https://api.digitalocean.com`` (already checked by `resolve_api_url`).
@@ -145,6 +148,99 @@ class ApiClient:
         query = tuple(sorted((k, str(v)) for k, v in params.items()))
         return (self._token.fingerprint, "GET", path, query)
 
+    def forget(self, prefixes: tuple[str, ...]) -> int:
+        """Drop this token's cached answers under any of the path `prefixes` (made stale)."""
+        if self._token is None or not prefixes:
+            return 0
+        fingerprint = self._token.fingerprint
+        return self._cache.forget(lambda key: key[0] == fingerprint and key[2].startswith(prefixes))
+
+    def _no_token(self, verb: str, path: str) -> AuthenticationError:
+        return AuthenticationError(
+            f"no DigitalOcean token for {verb} {path}: set {self._token_hint}, pass "
+            "connect(token=...), or try the local sandbox with --sandbox",
+            status=None,
+            method=verb,
+            url=self.base_url + path,
+        )
+
+    def send(
+        self,
+        verb: str,
+        path: str,
+        *,
+        query: Mapping[str, str | int] | None = None,
+        body: Any = None,
+        stats: RequestStats,
+        cancel: threading.Event | None = None,
+        retry_statuses: frozenset[int] = frozenset({429}),
+    ) -> Any:
+        """Make one request, never cached, and return its parsed JSON body (None when empty).
+
+        Only a status in `retry_statuses` is retried (429 by default: the API did not process
+        the request). A 5xx, a timeout or a dropped connection is raised at once as a
+        `ServiceError`, because the request may have been carried out.
+
+        Raises:
+            AuthenticationError, NotFoundError, RateLimitError, ServiceError, ResponseError,
+            ApiError: as for `get`.
+        """
+        import requests
+
+        if self._token is None:
+            raise self._no_token(verb, path)
+        session = self._http()
+        url = self.base_url + path
+        data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json"} if data is not None else None
+        params = tuple(sorted((k, str(v)) for k, v in (query or {}).items()))
+        for attempt in range(1, self.retry.attempts + 1):
+            if attempt > 1:
+                stats.add(retries=1)
+            stats.add(throttle_seconds=self._limiter.acquire(cancel))
+            started = time.monotonic()
+            try:
+                response = session.request(
+                    verb, url, params=params, data=data, headers=headers, timeout=self.timeout
+                )
+                content = response.content
+            except requests.RequestException as exc:
+                stats.add(requests=1, api_seconds=time.monotonic() - started)
+                _logger.debug("%s %s -> %s", verb, path, type(exc).__name__)
+                raise ServiceError(
+                    f"{verb} {path} got no complete answer ({type(exc).__name__}: {_short(exc)})",
+                    status=None,
+                    method=verb,
+                    url=url,
+                ) from exc
+            finally:
+                self._limiter.release()
+            status = response.status_code
+            stats.add(requests=1, bytes=len(content), api_seconds=time.monotonic() - started)
+            _logger.debug("%s %s -> %s", verb, path, status)
+            self._limiter.observe(response.headers, status)
+            if status == 429:
+                stats.add(rate_limited=1)
+            if status < 400:
+                if not content.strip():
+                    return None
+                try:
+                    return json.loads(content)
+                except ValueError as exc:
+                    raise ResponseError(
+                        f"{verb} {path} answered {status} with a body that is not valid JSON "
+                        f"({exc})",
+                        status=status,
+                        method=verb,
+                        url=url,
+                    ) from exc
+            error_body = _error_body(content)
+            if status not in retry_statuses or attempt >= self.retry.attempts:
+                raise error_for(status, verb, url, error_body, attempts=attempt)
+            retry_after = _seconds(response.headers.get("retry-after")) if status == 429 else None
+            self._backoff(attempt, retry_after, cancel)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
     def get(
         self,
         path: str,
@@ -162,13 +258,7 @@ class ApiClient:
             ApiError: any other error status.
         """
         if self._token is None:
-            raise AuthenticationError(
-                f"no DigitalOcean token for GET {path}: set {self._token_hint}, pass "
-                "connect(token=...), or try the local sandbox with --sandbox",
-                status=None,
-                method="GET",
-                url=self.base_url + path,
-            )
+            raise self._no_token("GET", path)
         key = self._key(path, params)
         loaded = self._cache.fetch(
             key, self.cache_ttl, lambda: self._load(path, key[3], stats, cancel)
@@ -280,7 +370,12 @@ def error_for(
     if status in (401, 403):
         return AuthenticationError(
             f"the API refused the token for {where} ({said}){suffix}. Check DIGITALOCEAN_TOKEN "
-            "or connect(token=...); reading needs the droplet:read and database:read scopes.",
+            "or connect(token=...); "
+            + (
+                "reading needs the droplet:read and database:read scopes."
+                if method == "GET"
+                else "writing needs the droplet:update scope."
+            ),
             **kwargs,
         )
     if status == 404:
@@ -300,23 +395,23 @@ def error_for(
     return ApiError(f"{where} was refused: {said}{suffix}", **kwargs)
 
 
-def _final_error(failure: _Failure, url: str, attempts: int) -> ApiError:
+def _final_error(failure: _Failure, url: str, attempts: int, verb: str = "GET") -> ApiError:
     if failure.status is not None and failure.status >= 400:
-        return error_for(failure.status, "GET", url, failure.body, attempts=attempts)
-    where = f"GET {_path_of(url)}"
+        return error_for(failure.status, verb, url, failure.body, attempts=attempts)
+    where = f"{verb} {_path_of(url)}"
     if failure.status is not None:
         return ResponseError(
             f"{where} answered {failure.status} with {failure.detail} on each of {attempts} "
             "attempts; no partial result was returned. Try again later.",
             status=failure.status,
-            method="GET",
+            method=verb,
             url=url,
         )
     return ServiceError(
         f"{where} got no complete answer after {attempts} attempts ({failure.detail}); no partial "
         "result was returned. Check the network and api_url, or try again later.",
         status=None,
-        method="GET",
+        method=verb,
         url=url,
     )
 

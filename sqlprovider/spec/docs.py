@@ -168,8 +168,9 @@ def _methods(resource: Resource) -> list[str]:
     for method in resource.methods:
         optional = _optional_params(resource, method)
         lines.append(
-            f"| `{method.name}` | `GET {method.path}` | {_codes(method.path_params) or 'none'} | "
-            f"{_codes(optional) or 'none'} | SELECT | {_method_notes(method)} |"
+            f"| `{method.name}` | `{method.verb} {method.path}` | "
+            f"{_codes(method.path_params) or 'none'} | "
+            f"{_codes(optional) or 'none'} | {method.sql_verb} | {_method_notes(method)} |"
         )
     return lines
 

@@ -13,6 +13,10 @@ from typing import Literal
 
 ColumnType = Literal["integer", "real", "text", "boolean", "json", "timestamp"]
 ParameterType = Literal["integer", "string"]
+#: The HTTP verbs an operation may use, and the SQL statements that can reach one.
+HttpVerb = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+SqlVerb = Literal["SELECT", "INSERT", "UPDATE", "DELETE"]
+HTTP_VERBS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 #: How each column type is declared to SQLite (decides affinity and the DB-API type code).
 #: Timestamps stay TEXT: ISO 8601 strings sort and compare correctly as text.
@@ -75,8 +79,31 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Operation:
+    """One HTTP request shape: verb, path template, and where its records sit in the answer.
+
+    Reads (`Method`) and writes share it, so the client, the docs and the metadata tables have
+    one notion of "a call" whatever its verb.
+
+    Attributes:
+        verb: the HTTP verb (``GET`` for every read).
+        path: the URL path with ``{placeholders}`` filled from key columns.
+        records: dotted path to the records in the response body.
+    """
+
+    verb: HttpVerb
+    path: str
+    records: tuple[str, ...]
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        """Names of the `{placeholders}` in the path, in order."""
+        return tuple(_PLACEHOLDER.findall(self.path))
+
+
+@dataclass(frozen=True)
 class Method:
-    """One HTTP endpoint that can produce the resource's rows.
+    """One HTTP endpoint that can produce the resource's rows (a read: SQL SELECT).
 
     Attributes:
         records: dotted path to the records in the response body.
@@ -96,6 +123,13 @@ class Method:
     query: tuple[str, ...] = ()
     not_found: Literal["empty", "error"] = "error"
     batch_with: str | None = None
+    verb: HttpVerb = "GET"
+    sql_verb: SqlVerb = "SELECT"
+
+    @property
+    def operation(self) -> Operation:
+        """The request this method sends, as the client and the docs see it."""
+        return Operation(self.verb, self.path, self.records)
 
     @property
     def path_params(self) -> tuple[str, ...]:

@@ -250,3 +250,44 @@ def test_remaining_budget_reported_by_the_api_is_respected() -> None:
     started = time.monotonic()
     limiter.acquire()  # the hour budget is spent until the API's reset time
     assert time.monotonic() - started >= 0.2
+
+
+def test_send_posts_a_json_body_once_and_returns_the_answer() -> None:
+    client, fake = make_client([(201, b'{"action": {"id": 9}}', {})])
+    answer = client.send(
+        "POST", "/v2/droplets/7/actions", body={"type": "snapshot"}, stats=RequestStats()
+    )
+    assert answer == {"action": {"id": 9}}
+    assert [(r.method, r.path_url, r.body) for r in fake.sent] == [
+        ("POST", "/v2/droplets/7/actions", b'{"type":"snapshot"}')
+    ]
+
+
+def test_send_retries_a_429_because_the_api_did_not_process_it() -> None:
+    client, fake = make_client(
+        [error(429, "too_many_requests", "slow down", **{"retry-after": "0"}), (201, b"{}", {})]
+    )
+    assert client.send("POST", "/v2/x", body={}, stats=RequestStats()) == {}
+    assert len(fake.sent) == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [error(500, "server_error", "oops"), requests.ConnectionError("reset by peer")],
+)
+def test_send_never_retries_an_answer_that_may_hide_a_processed_write(answer: Answer) -> None:
+    client, fake = make_client([answer, (201, b"{}", {})])
+    with pytest.raises(ServiceError) as caught:
+        client.send("POST", "/v2/droplets/7/actions", body={}, stats=RequestStats())
+    assert caught.value.method == "POST"
+    assert len(fake.sent) == 1
+
+
+def test_forget_drops_only_the_stale_prefix_of_this_token() -> None:
+    client, fake = make_client([ok({"droplets": []})], ttl=60)
+    client.get("/v2/droplets", {}, stats=RequestStats())
+    client.get("/v2/databases", {}, stats=RequestStats())
+    assert client.forget(("/v2/droplets",)) == 1
+    client.get("/v2/droplets", {}, stats=RequestStats())
+    client.get("/v2/databases", {}, stats=RequestStats())
+    assert [r.path_url for r in fake.sent] == ["/v2/droplets", "/v2/databases", "/v2/droplets"]
