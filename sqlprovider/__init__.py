@@ -5,7 +5,8 @@
     >>> con.execute("SELECT id, name FROM digitalocean.compute.droplets").fetchall()
 
 The public surface is the PEP 249 module interface (`connect`, the globals and the exception
-classes), `attach` for raw apsw connections, and `__version__`.
+classes), `ConnectOptions` (every connection setting), `attach` for raw apsw connections, and
+`__version__`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlprovider.errors import (
     SpecError,
     Warning,
 )
+from sqlprovider.options import ConnectOptions, OptionError
 from sqlprovider.types import (
     BINARY,
     DATETIME,
@@ -60,6 +62,7 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "Binary",
+    "ConnectOptions",
     "Connection",
     "Cursor",
     "DataError",
@@ -76,6 +79,7 @@ __all__ = [
     "NotFoundError",
     "NotSupportedError",
     "OperationalError",
+    "OptionError",
     "ProgrammingError",
     "RateLimitError",
     "ResponseError",

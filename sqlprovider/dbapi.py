@@ -3,8 +3,8 @@
 `connect()` returns a `Connection` whose cursors accept three-part names unquoted, the StackQL
 metadata statements (SHOW ..., DESCRIBE ...), and plain SQLite alongside (temp tables, CTEs,
 JSON and window functions). apsw's own errors are mapped onto the PEP 249 classes; the
-engine's errors pass through unchanged. Imports `engine`, `sql`,
-`http`, `spec` and `errors`.
+engine's errors pass through unchanged. The settings `connect()` takes are declared once, in
+`sqlprovider.options`. Imports `engine`, `sql`, `options`, `http`, `spec` and `errors`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import datetime
 import itertools
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import apsw
@@ -22,7 +21,7 @@ from sqlprovider import errors
 from sqlprovider import types as _types
 from sqlprovider.engine.attach import attach
 from sqlprovider.errors import InterfaceError
-from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
+from sqlprovider.options import ConnectOptions, describe
 from sqlprovider.sql.apsw_errors import ApswErrorMapping
 from sqlprovider.sql.names import NameRewriter
 from sqlprovider.sql.nullkeys import check_null_keys
@@ -70,14 +69,8 @@ def connect(
     api_url: str | None = None,
     *,
     database: str = ":memory:",
-    max_concurrency: int = 16,
-    cache_ttl: float = 0.0,
-    timeout: float = 30.0,
-    retries: int = 5,
-    backoff: float = 0.5,
-    rate_limits: Sequence[tuple[int, float]] = DEFAULT_WINDOWS,
-    allow_http: bool = False,
-    spec_dir: str | Path | None = None,
+    options: ConnectOptions | None = None,
+    **settings: Any,
 ) -> Connection:
     """Open a connection whose SQL can read the DigitalOcean API.
 
@@ -85,33 +78,31 @@ def connect(
         token: API token; else $DIGITALOCEAN_TOKEN, else $DIGITALOCEAN_ACCESS_TOKEN.
         api_url: base URL; else $DIGITALOCEAN_API_URL, else https://api.digitalocean.com.
         database: the SQLite database for your own tables (default: in memory).
-        max_concurrency: parallel API requests per statement.
-        cache_ttl: seconds a response may be reused by later statements (0: never).
-        timeout: seconds to wait for a connection or a read.
-        retries: retries of a failing request before the statement fails.
-        backoff: first backoff ceiling in seconds.
-        rate_limits: (requests, seconds) windows kept per token across the process.
-        allow_http: allow plain http to a host that is not loopback.
-        spec_dir: another provider_spec folder.
+        options: a `ConnectOptions`; `token`, `api_url` and `settings` override its fields.
+        **settings: any other `ConnectOptions` setting by name (listed below).
+
+    Raises:
+        InterfaceError: a bad setting (an `OptionError` naming it) or a refused URL.
+        OperationalError: the database file cannot be opened.
     """
+    if token is not None:
+        settings["token"] = token
+    if api_url is not None:
+        settings["api_url"] = api_url
+    resolved = (options or ConnectOptions()).replace(**settings)
     try:
         db = apsw.Connection(database)
     except apsw.Error as exc:
         raise errors.OperationalError(f"cannot open database {database!r}: {exc}") from exc
-    session = attach(
-        db,
-        token=token,
-        api_url=api_url,
-        max_concurrency=max_concurrency,
-        cache_ttl=cache_ttl,
-        timeout=timeout,
-        retries=retries,
-        backoff=backoff,
-        rate_limits=rate_limits,
-        allow_http=allow_http,
-        spec_dir=spec_dir,
-    )
+    try:
+        session = attach(db, resolved)
+    except BaseException:
+        db.close()
+        raise
     return Connection(db, session)
+
+
+connect.__doc__ = f"{connect.__doc__}\n    Settings:\n{describe()}\n"
 
 
 class Connection:

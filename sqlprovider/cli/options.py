@@ -1,4 +1,12 @@
-"""Connection options shared by the commands, and the `--sandbox` switch.
+"""Connection flags shared by the commands, the token's safe sources, and the `--sandbox` switch.
+
+The flags are generated from `sqlprovider.options.ConnectOptions` (one `--name` per setting,
+with the setting's own help and check), so the CLI never drifts from `connect()`. A bad value
+is reported under the flag's name (`--max-concurrency must be at least 1`).
+
+The token: `--token-file PATH` (`-` reads one line from stdin) and `--token-prompt` (asks
+without echo) are the safe forms; `--token TOKEN` works but is visible to other users of the
+machine in `ps` and in the shell history. Without any, $DIGITALOCEAN_TOKEN is used.
 
 `--sandbox` starts an in-process emulator of the API on loopback and points the connection at
 it, so a first query needs no token and no network.
@@ -8,39 +16,68 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-import sqlprovider
-from sqlprovider.dbapi import Connection
+from sqlprovider import options as settings
+from sqlprovider.dbapi import Connection, connect
+from sqlprovider.errors import InterfaceError
+from sqlprovider.options import ConnectOptions, OptionError
+
+
+def flag_of(name: str) -> str:
+    """The CLI flag of setting `name`: `max_concurrency` -> `--max-concurrency`."""
+    return "--" + name.replace("_", "-")
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags every command that talks to the API accepts."""
+    """Flags every command that talks to the API accepts (one per `ConnectOptions` setting)."""
     group = parser.add_argument_group("connection")
     group.add_argument(
-        "--token", help="API token (default: $DIGITALOCEAN_TOKEN, then $DIGITALOCEAN_ACCESS_TOKEN)"
+        "--token",
+        help="API token. WARNING: visible to other users in `ps` and kept in shell history; "
+        "prefer --token-file, --token-prompt or $DIGITALOCEAN_TOKEN "
+        "(default: $DIGITALOCEAN_TOKEN, then $DIGITALOCEAN_ACCESS_TOKEN)",
     )
     group.add_argument(
-        "--api-url", help="API base URL (default: $DIGITALOCEAN_API_URL, then the public API)"
+        "--token-file",
+        metavar="PATH",
+        help="read the API token from this file (its only line); '-' reads it from stdin",
     )
     group.add_argument(
-        "--max-concurrency",
-        type=int,
-        default=16,
-        help="parallel API requests per statement (default 16)",
+        "--token-prompt",
+        action="store_true",
+        help="ask for the API token on the terminal, without echo",
     )
-    group.add_argument(
-        "--cache-ttl",
-        type=float,
-        default=0.0,
-        help="seconds a response may be reused (default 0: never)",
-    )
-    group.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds to wait for a connection or a read"
-    )
-    group.add_argument(
-        "--allow-http", action="store_true", help="allow plain http to a host that is not loopback"
-    )
+    for item in settings.fields():
+        meta = item.metadata
+        if not meta["cli"]:
+            continue
+        default = item.default
+        shown = "" if default is None or isinstance(default, bool) else f" (default {default:g})"
+        if isinstance(default, str):
+            shown = f" (default {default})"
+        if isinstance(default, bool):
+            group.add_argument(
+                flag_of(item.name),
+                dest=item.name,
+                action=argparse.BooleanOptionalAction if default else "store_true",
+                default=None,
+                help=meta["doc"].rstrip(".").lower()[:1] + meta["doc"].rstrip(".")[1:],
+            )
+            continue
+        group.add_argument(
+            flag_of(item.name),
+            dest=item.name,
+            default=None,
+            type=_text_of(item.name),
+            choices=meta["choices"] or None,
+            metavar=meta["metavar"],
+            help=meta["doc"].rstrip(".") + shown,
+        )
     group.add_argument(
         "--sandbox",
         action="store_true",
@@ -63,11 +100,87 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _text_of(name: str) -> Any:
+    """argparse's `type=` for setting `name`: its parser, with the flag named on failure."""
+
+    def parse(text: str) -> Any:
+        try:
+            return settings.parse_text(name, text)
+        except OptionError as exc:
+            raise argparse.ArgumentTypeError(exc.problem) from exc
+
+    parse.__name__ = name
+    return parse
+
+
+def options_from_args(args: argparse.Namespace) -> ConnectOptions:
+    """The `ConnectOptions` the flags ask for (settings not given keep their defaults).
+
+    Raises:
+        InterfaceError: a bad value, named by its flag; or a token that cannot be read.
+    """
+    given = {
+        item.name: getattr(args, item.name)
+        for item in settings.fields()
+        if item.metadata["cli"] and getattr(args, item.name, None) is not None
+    }
+    token = read_token(args)
+    if token is not None:
+        given["token"] = token
+    try:
+        return ConnectOptions.from_values(given)
+    except OptionError as exc:
+        raise exc.renamed(flag_of(exc.option)) from None
+
+
+def read_token(args: argparse.Namespace) -> str | None:
+    """The token from --token, --token-file or --token-prompt (at most one), else None.
+
+    Raises:
+        InterfaceError: two sources given, an unreadable or empty file, a file of several
+            lines. The message never holds the file's content.
+    """
+    chosen = [
+        flag
+        for flag, given in (
+            ("--token", getattr(args, "token", None) is not None),
+            ("--token-file", getattr(args, "token_file", None) is not None),
+            ("--token-prompt", bool(getattr(args, "token_prompt", False))),
+        )
+        if given
+    ]
+    if len(chosen) > 1:
+        raise InterfaceError(f"give the token one way, not with {' and '.join(chosen)}")
+    if getattr(args, "token_file", None) is not None:
+        return _token_from_file(args.token_file)
+    if getattr(args, "token_prompt", False):
+        return getpass.getpass("DigitalOcean API token: ")
+    token: str | None = getattr(args, "token", None)
+    return token
+
+
+def _token_from_file(path: str) -> str:
+    where = "stdin" if path == "-" else path
+    try:
+        text = sys.stdin.readline() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise InterfaceError(f"--token-file: cannot read {where}: {reason}") from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise InterfaceError(f"--token-file: {where} holds no token")
+    if len(lines) > 1:
+        raise InterfaceError(
+            f"--token-file: {where} holds {len(lines)} lines; put only the token in it"
+        )
+    return lines[0].strip()
+
+
 @contextlib.contextmanager
 def open_connection(args: argparse.Namespace) -> Iterator[Connection]:
     """A connection configured from `args`, with a sandbox running behind it if asked."""
     with contextlib.ExitStack() as stack:
-        token, api_url = args.token, args.api_url
+        options = options_from_args(args)
         if args.sandbox:
             from sqlprovider.sandbox import Sandbox
 
@@ -78,14 +191,10 @@ def open_connection(args: argparse.Namespace) -> Iterator[Connection]:
                     clusters=args.sandbox_clusters,
                 )
             )
-            token, api_url = sandbox.token, sandbox.url
-        connection = sqlprovider.connect(
-            token=token,
-            api_url=api_url,
-            max_concurrency=args.max_concurrency,
-            cache_ttl=args.cache_ttl,
-            timeout=args.timeout,
-            allow_http=args.allow_http,
-        )
+            options = options.replace(token=sandbox.token, api_url=sandbox.url)
+        try:
+            connection = connect(options=options)
+        except OptionError as exc:
+            raise exc.renamed(flag_of(exc.option)) from None
         stack.callback(connection.close)
         yield connection

@@ -1,15 +1,16 @@
 """Put the provider's tables on an apsw connection: `attach(connection, token=..., ...)`.
 
 The one place that assembles spec, HTTP client, rate limiter, cache and engine session from
-user settings. `dbapi.connect` and the shell build on it; apsw users can call it directly and
-query the quoted names (`"digitalocean.compute.droplets"`). Imports `spec`, `http`, `engine`.
+a `ConnectOptions` (the settings themselves, their defaults and checks live in `options`).
+`dbapi.connect` and the shell build on it; apsw users can call it directly and query the quoted
+names (`"digitalocean.compute.droplets"`). Imports `spec`, `http`, `options`, `engine`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import apsw
 
@@ -24,8 +25,7 @@ from sqlprovider.http import (
     resolve_token,
     shared_cache,
 )
-from sqlprovider.http.auth import Token
-from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
+from sqlprovider.options import ConnectOptions
 from sqlprovider.spec import Provider, load_providers
 
 
@@ -43,57 +43,38 @@ def load_provider(spec_dir: str | Path | None = None) -> Provider:
 
 
 def attach(
-    connection: apsw.Connection,
-    *,
-    token: str | Token | None = None,
-    api_url: str | None = None,
-    max_concurrency: int = 16,
-    cache_ttl: float = 0.0,
-    timeout: float = 30.0,
-    retries: int = 5,
-    backoff: float = 0.5,
-    rate_limits: Sequence[tuple[int, float]] = DEFAULT_WINDOWS,
-    allow_http: bool = False,
-    spec_dir: str | Path | None = None,
+    connection: apsw.Connection, options: ConnectOptions | None = None, **settings: Any
 ) -> Session:
     """Register every resource of the provider, and the metadata tables, on `connection`.
 
     Args:
-        token: API token; else the provider's token variables (DIGITALOCEAN_TOKEN, then
-            DIGITALOCEAN_ACCESS_TOKEN).
-        api_url: base URL; else $DIGITALOCEAN_API_URL, else the public API.
-        max_concurrency: parallel requests per statement.
-        cache_ttl: seconds a response may be reused across statements (0: never).
-        timeout: seconds to wait for a connection or a read.
-        retries: retries of a failing request (429, 5xx, network) before the statement fails.
-        backoff: first backoff ceiling in seconds (doubles per retry, with jitter).
-        rate_limits: (requests, seconds) windows to stay under, per token, process-wide.
-        allow_http: permit plain http to a host that is not loopback.
-        spec_dir: a folder of provider specs other than the bundled one.
+        connection: the apsw connection to serve.
+        options: the connection settings (see `ConnectOptions`); `settings` override them.
+        **settings: any `ConnectOptions` field by name (token, api_url, max_concurrency...).
 
     Raises:
-        InterfaceError: a bad argument (non-positive concurrency, a refused URL...).
+        InterfaceError: a bad setting (`OptionError` names it) or a refused URL.
     """
-    if max_concurrency < 1 or timeout <= 0 or retries < 0 or cache_ttl < 0:
-        raise InterfaceError(
-            "max_concurrency must be >= 1, timeout > 0, retries >= 0 and cache_ttl >= 0"
-        )
-    provider = load_provider(spec_dir)
-    resolved = resolve_token(token, provider.token_env)
-    url = resolve_api_url(api_url, provider.api_url_env, provider.api_url, allow_http=allow_http)
-    limiter = limiter_for(resolved.fingerprint if resolved else "-", rate_limits)
+    options = (options or ConnectOptions()).replace(**settings) if settings else options
+    options = options or ConnectOptions()
+    provider = load_provider(options.spec_dir)
+    resolved = resolve_token(options.token, provider.token_env)
+    url = resolve_api_url(
+        options.api_url, provider.api_url_env, provider.api_url, allow_http=options.allow_http
+    )
+    limiter = limiter_for(resolved.fingerprint if resolved else "-", options.rate_limits)
     client = ApiClient(
         url,
         resolved,
         limiter=limiter,
         cache=shared_cache(),
-        cache_ttl=cache_ttl,
-        retry=RetryPolicy(attempts=retries + 1, base_seconds=backoff),
-        timeout=timeout,
-        max_connections=max_concurrency,
+        cache_ttl=options.cache_ttl,
+        retry=RetryPolicy(attempts=options.retries + 1, base_seconds=options.backoff),
+        timeout=options.timeout,
+        max_connections=options.max_concurrency,
         token_hint=" or ".join(provider.token_env) or "the token",
     )
-    session = Session(connection, provider, client, max_concurrency)
+    session = Session(connection, provider, client, options.max_concurrency, options)
     session.install()
     install_metadata(connection, session, provider)
     return session

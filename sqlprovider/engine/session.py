@@ -5,7 +5,7 @@ statement trace, so each statement gets its own `Statement` (counters, memo). Wh
 table is first filtered by a scalar key inside a statement, the session asks `joins` where
 that key comes from, runs the small key query on the same connection (SQLite allows that from
 inside a virtual table callback on the same thread), and starts every keyed call at once.
-Imports `spec`, `http`, `engine.*` and `errors`.
+Imports `spec`, `http`, `options`, `engine.*` and `errors`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlprovider.engine.statement import Statement
 from sqlprovider.engine.vtable import ResourceModule
 from sqlprovider.errors import Error
 from sqlprovider.http import ApiClient
+from sqlprovider.options import ConnectOptions
 from sqlprovider.spec import Provider, Resource
 
 _logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Session:
         provider: the loaded specification.
         client: HTTP access for this connection's token.
         max_concurrency: parallel requests per statement (and keep-alive connections).
+        options: the settings the connection was opened with (for settings the engine reads).
     """
 
     def __init__(
@@ -45,8 +47,10 @@ class Session:
         provider: Provider,
         client: ApiClient,
         max_concurrency: int = 16,
+        options: ConnectOptions | None = None,
     ) -> None:
         self.connection = connection
+        self.options = options or ConnectOptions(max_concurrency=max_concurrency)
         self.provider = provider
         self.client = client
         self.max_per_page = provider.pagination.max_per_page

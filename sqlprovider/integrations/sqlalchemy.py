@@ -12,9 +12,9 @@ compiles is SQLite's, and the cursor quotes three-part names. The token goes in 
 parameter is accepted too, and is moved into the password slot of `engine.url` as soon as the
 engine exists, so `repr(engine)` and `str(engine.url)` never show it. Without either, the token
 comes from $DIGITALOCEAN_TOKEN (then $DIGITALOCEAN_ACCESS_TOKEN), as in `sqlprovider.connect`.
-Other query parameters are `connect()` options: api_url, max_concurrency, cache_ttl, timeout,
-retries, backoff, allow_http, spec_dir. The URL's path is the SQLite file for your own tables
-(`sqlprovider:///local.db`; none means in memory).
+Other query parameters are the `connect()` settings of `sqlprovider.options.ConnectOptions`
+(api_url, max_concurrency, cache_ttl, timeout, retries, ...), checked there. The URL's path is
+the SQLite file for your own tables (`sqlprovider:///local.db`; none means in memory).
 
 The inspector lists each API table under its three-part name (`digitalocean.compute.droplets`) in
 the default schema, since SQLite has no room for a three-level namespace: SQLAlchemy quotes the
@@ -22,7 +22,7 @@ name whole, which is how SQLite knows the table. Columns and their types come fr
 `sqlprovider_columns`; hidden parameter columns (page, tag_name, raw...) are listed as well, with
 `info["hidden"]` set, because a BI filter on them is how a query passes the parameter. API tables
 have no keys or indexes. Tables of your own in the database file are reflected as SQLite's.
-Imports `dbapi` only (at connect time), beside `cli` in the layering.
+Imports `options`, and `dbapi` at connect time, beside `cli` in the layering.
 """
 
 from __future__ import annotations
@@ -39,30 +39,14 @@ from sqlalchemy.engine import URL, Engine, reflection
 from sqlalchemy.engine.interfaces import ReflectedColumn, ReflectedTableComment
 from sqlalchemy.exc import ArgumentError, NoSuchTableError
 
+from sqlprovider import options as settings
+from sqlprovider.options import ConnectOptions, OptionError
+
 __all__ = ["SqlproviderDialect", "connect_options"]
 
 
-def _flag(value: str) -> bool:
-    text = value.strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ArgumentError(f"expected true or false, got {value!r}")
-
-
-#: URL query parameters, each with the converter to the type `sqlprovider.connect` takes.
-OPTIONS: dict[str, Callable[[str], Any]] = {
-    "token": str,
-    "api_url": str,
-    "max_concurrency": int,
-    "cache_ttl": float,
-    "timeout": float,
-    "retries": int,
-    "backoff": float,
-    "allow_http": _flag,
-    "spec_dir": str,
-}
+#: URL query parameters: the `ConnectOptions` settings a URL may carry (declared there once).
+OPTIONS: tuple[str, ...] = tuple(f.name for f in settings.fields() if f.metadata["url"])
 
 
 def connect_options(url: URL) -> dict[str, Any]:
@@ -90,13 +74,17 @@ def connect_options(url: URL) -> dict[str, Any]:
         if not isinstance(value, str):
             raise ArgumentError(f"URL option {name!r} is given more than once")
         try:
-            options[name] = OPTIONS[name](value)
-        except ValueError as exc:
-            raise ArgumentError(f"URL option {name}={value!r} is malformed: {exc}") from exc
+            options[name] = settings.parse_text(name, value)
+        except OptionError as exc:
+            raise ArgumentError(f"URL option {name}={value!r} is malformed: {exc.problem}") from exc
     if url.password:
         if options.get("token", url.password) != url.password:
             raise ArgumentError("the URL gives two different tokens (password slot and ?token=)")
         options["token"] = url.password
+    try:
+        ConnectOptions.from_values(options)  # every value checked here, named as in the URL
+    except OptionError as exc:
+        raise ArgumentError(f"URL option ?{exc.option}= {exc.problem}") from exc
     if url.database:
         options["database"] = url.database
     return options

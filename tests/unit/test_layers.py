@@ -1,4 +1,4 @@
-"""Imports go one way: errors <- spec <- http <- engine, sql <- dbapi <- integrations <- cli.
+"""Imports go one way: errors <- spec <- http <- options <- engine, sql <- dbapi <- integrations <- cli.
 
 The sandbox stands alone.
 
@@ -21,16 +21,18 @@ ALLOWED: dict[str, set[str]] = {
     "types": set(),
     "spec": {"errors"},
     "http": {"errors", "spec"},
-    "engine": {"errors", "spec", "http"},
+    "options": {"errors", "spec", "http"},
+    "engine": {"errors", "spec", "http", "options"},
     "sql": {"errors", "spec"},
-    "dbapi": {"errors", "spec", "http", "engine", "sql", "types"},
-    "__init__": {"errors", "types", "engine", "dbapi"},
-    "integrations": {"errors", "spec", "dbapi", "types", "__init__"},
+    "dbapi": {"errors", "spec", "http", "options", "engine", "sql", "types"},
+    "__init__": {"errors", "types", "options", "engine", "dbapi"},
+    "integrations": {"errors", "spec", "options", "dbapi", "types", "__init__"},
     "__main__": {"cli"},
     "cli": {
         "errors",
         "spec",
         "http",
+        "options",
         "engine",
         "sql",
         "dbapi",

@@ -1,0 +1,311 @@
+"""`ConnectOptions`: every connection setting, declared once with its type, check and help.
+
+`sqlprovider.connect()`, `sqlprovider.attach()`, the CLI's connection flags and the SQLAlchemy
+URL's query parameters are all built from the fields below, so a setting has one default, one
+validation rule and one sentence of documentation. Adding a setting is one `option(...)` line
+here; the entry points pick it up (a CLI flag `--name-with-dashes` and a URL parameter
+`?name_with_underscores=` unless the field says otherwise), and the engine reads it from the
+`ConnectOptions` it is given.
+
+A bad value raises `OptionError` naming the setting as the caller knows it: `max_concurrency`
+from `connect()`, `--max-concurrency` from the CLI, `?max_concurrency=` from a URL.
+Imports `errors` and `http` (the token type and the default rate windows) only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlprovider.errors import InterfaceError
+from sqlprovider.http.auth import Token
+from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
+
+#: A check returns what is wrong with a value (completing "`name` ..."), or None when it is fine.
+Check = Callable[[Any], "str | None"]
+
+
+class OptionError(InterfaceError):
+    """A connection setting has a bad value or an unknown name.
+
+    Attributes:
+        option: the field name (`max_concurrency`).
+        problem: what is wrong, worded to follow the setting's name ("must be at least 1").
+    """
+
+    def __init__(self, option: str, problem: str, label: str | None = None) -> None:
+        self.option = option
+        self.problem = problem
+        super().__init__(f"{label or option} {problem}")
+
+    def renamed(self, label: str) -> OptionError:
+        """The same error, naming the setting as `label` (a CLI flag, a URL parameter)."""
+        return OptionError(self.option, self.problem, label)
+
+
+def parse_flag(text: str) -> bool:
+    """`true/false`, `1/0`, `yes/no`, `on/off` (any case) as a bool."""
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def at_least(minimum: float) -> Check:
+    """A check: the value is `minimum` or more."""
+
+    def check(value: Any) -> str | None:
+        return None if value >= minimum else f"must be at least {minimum:g} (got {value!r})"
+
+    return check
+
+
+def more_than(minimum: float) -> Check:
+    """A check: the value is greater than `minimum`."""
+
+    def check(value: Any) -> str | None:
+        return None if value > minimum else f"must be more than {minimum:g} (got {value!r})"
+
+    return check
+
+
+def one_of(*choices: str) -> Check:
+    """A check: the value is one of `choices`."""
+
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)} (got {value!r})"
+
+    return check
+
+
+def option(
+    default: Any,
+    doc: str,
+    *,
+    kind: type | tuple[type, ...] | None = None,
+    parse: Callable[[str], Any] | None = None,
+    check: Check | None = None,
+    cli: bool = True,
+    url: bool = True,
+    choices: tuple[str, ...] = (),
+    metavar: str | None = None,
+    secret: bool = False,
+) -> Any:
+    """Declare one connection setting (a dataclass field carrying its own rules).
+
+    Args:
+        default: the value when nobody sets it.
+        doc: one sentence for `help`, `--help` and the docs.
+        kind: accepted Python type(s); default: the type of `default` (float also takes int).
+        parse: turns command-line or URL text into the value; default: `kind` itself.
+        check: what else the value must satisfy (see `at_least`, `more_than`, `one_of`).
+        cli: offer it as `--name-with-dashes` on every command that connects.
+        url: accept it as a SQLAlchemy URL query parameter.
+        choices: the values a text setting allows (also shown by `--help`).
+        metavar: the placeholder `--help` shows.
+        secret: never shown in a repr (the token).
+    """
+    if kind is None:
+        kind = (int, float) if isinstance(default, float) else type(default)
+    if parse is None:
+        base = kind[-1] if isinstance(kind, tuple) else kind
+        parse = parse_flag if base is bool else base
+    if choices and check is None:
+        check = one_of(*choices)
+    metadata = {
+        "doc": doc,
+        "kind": kind,
+        "parse": parse,
+        "check": check,
+        "cli": cli,
+        "url": url,
+        "choices": choices,
+        "metavar": metavar,
+    }
+    return field(default=default, metadata=metadata, repr=not secret, compare=not secret)
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """How a connection reaches the API; every entry point builds one of these.
+
+    Build it with keyword arguments (`ConnectOptions(max_concurrency=4)`) or from a mapping
+    with `ConnectOptions.from_values`, which also rejects unknown names; either way each value
+    is checked. `replace(**changes)` returns a checked copy. The settings are listed below.
+    """
+
+    token: str | Token | None = option(
+        None,
+        "API token; else $DIGITALOCEAN_TOKEN, else $DIGITALOCEAN_ACCESS_TOKEN.",
+        kind=(str, Token, type(None)),
+        parse=str,
+        cli=False,  # the CLI has its own token flags (--token, --token-file, --token-prompt)
+        secret=True,
+    )
+    api_url: str | None = option(
+        None,
+        "API base URL; else $DIGITALOCEAN_API_URL, else https://api.digitalocean.com.",
+        kind=(str, type(None)),
+        parse=str,
+        metavar="URL",
+    )
+    max_concurrency: int = option(
+        16, "Parallel API requests per statement.", check=at_least(1), metavar="N"
+    )
+    cache_ttl: float = option(
+        0.0,
+        "Seconds a response may be reused by later statements (0: never).",
+        check=at_least(0),
+        metavar="SECONDS",
+    )
+    timeout: float = option(
+        30.0,
+        "Seconds to wait for the API to connect or answer one request.",
+        check=more_than(0),
+        metavar="SECONDS",
+    )
+    retries: int = option(
+        5,
+        "Retries of a failing request (429, 5xx, a refused or dropped connection) before the "
+        "statement fails.",
+        check=at_least(0),
+        metavar="N",
+    )
+    backoff: float = option(
+        0.5,
+        "First wait between retries, in seconds (doubles per retry, with jitter).",
+        check=at_least(0),
+        metavar="SECONDS",
+    )
+    rate_limits: tuple[tuple[int, float], ...] = option(
+        DEFAULT_WINDOWS,
+        "(requests, seconds) windows kept per token across the process.",
+        kind=(tuple, list),
+        check=lambda v: _windows_problem(v),
+        cli=False,
+        url=False,
+    )
+    allow_http: bool = option(False, "Allow plain http to a host that is not loopback.")
+    spec_dir: str | None = option(
+        None,
+        "Another provider_spec folder (default: the one shipped in the package).",
+        kind=(str, type(None)),
+        parse=str,
+        metavar="DIR",
+    )
+
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            kind = item.metadata["kind"]
+            if isinstance(value, bool) and bool not in _as_tuple(kind):
+                raise OptionError(item.name, f"must be {_kind_name(kind)}, not {value!r}")
+            if not isinstance(value, kind):
+                shown = repr(value) if item.repr else f"a {type(value).__name__}"
+                raise OptionError(item.name, f"must be {_kind_name(kind)}, not {shown}")
+            check = item.metadata["check"]
+            problem = check(value) if check is not None and value is not None else None
+            if problem:
+                raise OptionError(item.name, problem)
+        if isinstance(self.rate_limits, list):
+            object.__setattr__(self, "rate_limits", tuple(tuple(w) for w in self.rate_limits))
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> ConnectOptions:
+        """Options from a mapping of names to values, refusing a name that is not a setting.
+
+        Raises:
+            OptionError: an unknown name (with the closest known ones) or a bad value.
+        """
+        known = names()
+        listing = ", ".join(known)
+        for name in values:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=2)
+                hint = f"did you mean {' or '.join(close)}?" if close else f"known: {listing}"
+                raise OptionError(name, f"is not a connection option; {hint}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> ConnectOptions:
+        """A checked copy with `changes` applied."""
+        return ConnectOptions.from_values({**self.as_dict(), **changes})
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every setting by name (holds the token, so never log this)."""
+        return {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+
+
+def fields() -> tuple[dataclasses.Field[Any], ...]:
+    """The settings in declaration order (each field's metadata holds its rules)."""
+    return dataclasses.fields(ConnectOptions)
+
+
+def names() -> list[str]:
+    """The setting names."""
+    return [item.name for item in fields()]
+
+
+def parse_text(name: str, text: str) -> Any:
+    """The value of setting `name` written as text (a CLI or URL argument).
+
+    Raises:
+        OptionError: an unknown setting, or text that is not a value of its type.
+    """
+    by_name = {item.name: item for item in fields()}
+    if name not in by_name:
+        raise OptionError(name, "is not a connection option")
+    item = by_name[name]
+    try:
+        return item.metadata["parse"](text)
+    except ValueError as exc:
+        kind = _kind_name(item.metadata["kind"])
+        raise OptionError(name, f"must be {kind}, not {text!r}") from exc
+
+
+def describe() -> str:
+    """One line per setting, `name (default): doc`, for docstrings and documentation."""
+    lines = []
+    for item in fields():
+        default = "unset" if item.default is None else repr(item.default)
+        lines.append(f"    {item.name} (default {default}): {item.metadata['doc']}")
+    return "\n".join(lines)
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    words = {
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        str: "text",
+        tuple: "a sequence",
+        type(None): "unset (None)",
+    }
+    kinds = [k for k in _as_tuple(kind) if k not in (list, Token)]
+    if float in kinds and int in kinds:
+        kinds.remove(int)
+    return " or ".join(words.get(k, k.__name__) for k in kinds)
+
+
+def _windows_problem(windows: Any) -> str | None:
+    for window in windows:
+        if (
+            not isinstance(window, (tuple, list))
+            or len(window) != 2
+            or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in window)
+            or window[0] < 1
+            or window[1] <= 0
+        ):
+            return f"must be (requests >= 1, seconds > 0) pairs, not {window!r}"
+    return None
+
+
+ConnectOptions.__doc__ = f"{ConnectOptions.__doc__}\n{describe()}\n"
