@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,6 +96,7 @@ def option(
     choices: tuple[str, ...] = (),
     metavar: str | None = None,
     secret: bool = False,
+    normalize: Callable[[Any], Any] | None = None,
 ) -> Any:
     """Declare one connection setting (a dataclass field carrying its own rules).
 
@@ -109,6 +111,7 @@ def option(
         choices: the values a text setting allows (also shown by `--help`).
         metavar: the placeholder `--help` shows.
         secret: never shown in a repr (the token).
+        normalize: turns an accepted value into its stored form (a Path into text).
     """
     if kind is None:
         kind = (int, float) if isinstance(default, float) else type(default)
@@ -126,8 +129,22 @@ def option(
         "url": url,
         "choices": choices,
         "metavar": metavar,
+        "normalize": normalize,
     }
     return field(default=default, metadata=metadata, repr=not secret, compare=not secret)
+
+
+def _windows_problem(windows: Any) -> str | None:
+    for window in windows:
+        if (
+            not isinstance(window, (tuple, list))
+            or len(window) != 2
+            or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in window)
+            or window[0] < 1
+            or window[1] <= 0
+        ):
+            return f"must be (requests >= 1, seconds > 0) pairs, not {window!r}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -186,7 +203,8 @@ class ConnectOptions:
         DEFAULT_WINDOWS,
         "(requests, seconds) windows kept per token across the process.",
         kind=(tuple, list),
-        check=lambda v: _windows_problem(v),
+        check=_windows_problem,
+        normalize=lambda v: tuple(tuple(w) for w in v),
         cli=False,
         url=False,
     )
@@ -194,7 +212,8 @@ class ConnectOptions:
     spec_dir: str | None = option(
         None,
         "Another provider_spec folder (default: the one shipped in the package).",
-        kind=(str, type(None)),
+        kind=(str, os.PathLike, type(None)),
+        normalize=os.fspath,
         parse=str,
         metavar="DIR",
     )
@@ -212,8 +231,8 @@ class ConnectOptions:
             problem = check(value) if check is not None and value is not None else None
             if problem:
                 raise OptionError(item.name, problem)
-        if isinstance(self.rate_limits, list):
-            object.__setattr__(self, "rate_limits", tuple(tuple(w) for w in self.rate_limits))
+            if item.metadata["normalize"] is not None and value is not None:
+                object.__setattr__(self, item.name, item.metadata["normalize"](value))
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> ConnectOptions:
@@ -287,25 +306,13 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
         bool: "true or false",
         str: "text",
         tuple: "a sequence",
+        os.PathLike: "a path",
         type(None): "unset (None)",
     }
     kinds = [k for k in _as_tuple(kind) if k not in (list, Token)]
     if float in kinds and int in kinds:
         kinds.remove(int)
     return " or ".join(words.get(k, k.__name__) for k in kinds)
-
-
-def _windows_problem(windows: Any) -> str | None:
-    for window in windows:
-        if (
-            not isinstance(window, (tuple, list))
-            or len(window) != 2
-            or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in window)
-            or window[0] < 1
-            or window[1] <= 0
-        ):
-            return f"must be (requests >= 1, seconds > 0) pairs, not {window!r}"
-    return None
 
 
 ConnectOptions.__doc__ = f"{ConnectOptions.__doc__}\n{describe()}\n"
