@@ -5,6 +5,7 @@
     sqlprovider sandbox serve [--port 0] [--seed N] [--droplets N] ...
     sqlprovider docs build [--check]
     sqlprovider export --db FILE.db ...
+    sqlprovider sync --into FILE.db [--every 15m] ...
 
 Errors go to stderr with a non-zero exit status; results go to stdout (or --output).
 """
@@ -26,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("sqlprovider.cli.sandbox", "the local emulator of the DigitalOcean API"),
     "docs": ("sqlprovider.cli.docs", "generate the table reference pages"),
     "export": ("sqlprovider.cli.export", "write tables or queries into a SQLite database file"),
+    "sync": ("sqlprovider.cli.sync", "keep a SQLite file current with the API, with history"),
 }
 
 

@@ -177,7 +177,6 @@ def test_a_failing_query_leaves_the_file_untouched(
 @pytest.mark.parametrize(
     ("tables", "queries", "error", "message"),
     [
-        (["digitalocean.compute.droplet_backups"], [], sqlprovider.ProgrammingError, "droplet_id"),
         (["digitalocean.compute.nothing"], [], sqlprovider.ProgrammingError, "no API table"),
         ([], [("bad name", "SELECT 1")], sqlprovider.InterfaceError, "plain identifier"),
         ([], [("sqlite_x", "SELECT 1")], sqlprovider.InterfaceError, "plain identifier"),
@@ -226,16 +225,33 @@ def test_cli_exports_from_the_sandbox(tmp_path: Path, capsys: pytest.CaptureFixt
     assert _types(path, "names") == {"name": "TEXT"}
 
 
-def test_cli_reports_a_keyed_table_as_an_error(
+def test_a_keyed_table_is_read_for_every_key_its_values_from_table_lists(
+    con: sqlprovider.Connection, tmp_path: Path
+) -> None:
+    path = tmp_path / "keyed.db"
+    (written,) = export(con, path, tables=["digitalocean.compute.droplet_backups"])
+    expected = con.execute(JOINED_BACKUPS + " ORDER BY b.id").fetchall()
+    assert written.row_count == len(expected) > 0
+    rows = _read(
+        path,
+        "SELECT droplet_id, id, name, size_gigabytes FROM digitalocean_compute_droplet_backups "
+        "ORDER BY id",
+    )
+    assert rows == expected
+
+
+def test_cli_exports_backups_only_of_clusters_that_have_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "cli.db"
     status = main(
         ["export", "--db", str(path), "--sandbox", "--table", "digitalocean.databases.backups"]
     )
-    assert status == 1
-    assert "database_cluster_uuid" in capsys.readouterr().err
-    assert not path.exists()
+    assert status == 0, capsys.readouterr().err
+    assert "digitalocean_databases_backups:" in capsys.readouterr().out
+    assert _read(
+        path, "SELECT count(DISTINCT database_cluster_uuid) > 0 FROM digitalocean_databases_backups"
+    ) == [(1,)]
 
 
 def test_cli_refuses_a_query_without_a_name(
