@@ -191,7 +191,7 @@ class Connection:
     @property
     def last_stats(self) -> dict[str, float]:
         """API work of the most recent statement on this connection."""
-        return dict(self._session.statement.stats.as_dict())
+        return dict(self._session.statement.summary())
 
     def __enter__(self) -> Connection:
         return self
@@ -242,8 +242,17 @@ class Cursor:
 
     @property
     def stats(self) -> dict[str, float]:
-        """API requests, pages, retries, 429s, cache hits, bytes and time of the last statement."""
-        return self._statement.stats.as_dict() if self._statement is not None else {}
+        """API requests, pages, retries, 429s, cache hits, bytes, time and the number of
+        warnings of the last statement."""
+        return self._statement.summary() if self._statement is not None else {}
+
+    @property
+    def warnings(self) -> list[str]:
+        """Notices about the last statement's answer, such as ``digitalocean.compute.
+        droplet_backups: droplet_id 12345: not found, 0 rows``: zero rows that are the right
+        SQL answer but deserve a word (the key names nothing, the API has nothing of that kind).
+        """
+        return self._statement.warnings if self._statement is not None else []
 
     def execute(self, sql: str, parameters: Parameters | None = None) -> Cursor:
         """Run one statement (or several separated by `;`)."""

@@ -108,6 +108,7 @@ class ApiError(OperationalError):
         url: the request URL without credentials (tokens never travel in URLs here).
         request_id: DigitalOcean's request id from the error body, when it sent one.
         api_id: the short error id from the body, such as ``not_found``.
+        api_message: the body's own message, such as "Backups are not supported ...".
     """
 
     def __init__(
@@ -119,6 +120,7 @@ class ApiError(OperationalError):
         url: str,
         request_id: str | None = None,
         api_id: str | None = None,
+        api_message: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -126,6 +128,7 @@ class ApiError(OperationalError):
         self.url = url
         self.request_id = request_id
         self.api_id = api_id
+        self.api_message = api_message
 
 
 class AuthenticationError(ApiError):

@@ -41,6 +41,8 @@ def run_query(args: argparse.Namespace) -> int:
                 handle.write(text)
         else:
             sys.stdout.write(text)
+        for warning in cursor.warnings:
+            sys.stderr.write(f"warning: {warning}\n")
         if args.stats:
             sys.stderr.write("stats: " + json.dumps(cursor.stats) + "\n")
     return 0

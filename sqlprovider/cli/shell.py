@@ -178,16 +178,27 @@ class ProviderShell(apsw.shell.Shell):
         engine normally learns that a statement starts; SQLite's statement trace still fires.
         """
         session = self.connection.session
+        running: list[Any] = []
 
         def started(event: dict[str, Any]) -> None:
             if not event.get("trigger"):
+                if running:
+                    self._warn(running.pop())
                 session.on_statement(None, event.get("sql") or "", None)
+                running.append(session.statement)
 
         self.db.trace_v2(apsw.SQLITE_TRACE_STMT, started, id=self)
         try:
             yield
         finally:
             self.db.trace_v2(0, None, id=self)
+            if running:
+                self._warn(running.pop())
+
+    def _warn(self, statement: Any) -> None:
+        """A finished statement's notices ("droplet_id 12345: not found, 0 rows") on stderr."""
+        for text in statement.warnings:
+            self.write(self.stderr, f"warning: {text}\n")
 
     @contextlib.contextmanager
     def _showing_progress(self) -> Iterator[None]:
@@ -227,7 +238,7 @@ class ProviderShell(apsw.shell.Shell):
         """stats: Show the API work of the last statement (requests, pages, retries, time)"""
         if cmd:
             raise self.Error("usage: .stats")
-        stats = self.connection.session.statement.stats.as_dict()
+        stats = self.connection.session.statement.summary()
         self._show("SELECT key AS name, value FROM json_each(?1)", (json.dumps(stats),))
 
     def command_tables(self, cmd: list[str]) -> None:

@@ -60,7 +60,11 @@ def attach(
     provider = load_provider(options.spec_dir)
     resolved = resolve_token(options.token, provider.token_env)
     url = resolve_api_url(
-        options.api_url, provider.api_url_env, provider.api_url, allow_http=options.allow_http
+        options.api_url,
+        provider.api_url_env,
+        provider.api_url,
+        allow_http=options.allow_http,
+        path_prefix=provider.path_prefix,
     )
     limiter = limiter_for(resolved.fingerprint if resolved else "-", options.rate_limits)
     client = ApiClient(

@@ -49,7 +49,9 @@ def answer_from_list(
             if left >= len(wanted):  # one get per missing key is no dearer: stop here
                 pages.close()
                 return list(wanted.values())
-    for call in wanted.values():  # the whole list lacks them: what the get answers too
+    # The whole list lacks them: answer what the get answers too (the API's own 404).
+    not_found_id = next((r.error_id for r in method.empty_on if r.status == 404), None)
+    for call in wanted.values():
         _answer(
             fetcher,
             statement,
@@ -59,6 +61,7 @@ def answer_from_list(
                 status=404,
                 method="GET",
                 url=call.path,
+                api_id=not_found_id,
             ),
         )
     return []

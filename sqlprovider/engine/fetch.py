@@ -4,8 +4,10 @@ Every call's first page starts at once (bounded by the pool), so an IN list of 2
 about 200 / concurrency round trips. A paginated list reads page 1, learns `meta.total`, then
 keeps a window of later pages in flight while the caller consumes earlier ones: rows stream as
 pages arrive and memory holds a few pages, not the whole result. A list that changes while it
-is read (its total moves, or its pages do not add up) fails the statement instead of returning
-a subset or duplicates. Imports `http`, `engine.*`, `spec` and `errors`.
+is read (its total moves) fails the statement instead of returning a subset or duplicates, and
+says to run it again; pages that do not add up to a total that stays put are the API's own
+inconsistency, which a rerun would not fix, and fail saying what was seen. Imports `http`,
+`engine.*`, `spec` and `errors`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlprovider.engine.plan import Call
 from sqlprovider.engine.rows import dig, records_of
 from sqlprovider.engine.statement import Statement
-from sqlprovider.errors import ApiError, ListChangedError, NotFoundError
+from sqlprovider.errors import ApiError, ListChangedError, NotFoundError, ResponseError
 from sqlprovider.http import ApiClient
 from sqlprovider.spec import Pagination, Resource
 
@@ -150,10 +152,10 @@ class Fetcher:
         started only when the caller asks past the first."""
         try:
             body = first.result()
-        except NotFoundError:
-            if call.method.not_found == "empty":
-                return
-            raise
+        except ApiError as exc:
+            if not self._is_empty_answer(resource, call, exc, statement):
+                raise
+            return
         where = call.path
         records = list(records_of(body, call.method, where))
         yield records, body, call.echo
@@ -166,6 +168,36 @@ class Fetcher:
             )
         else:
             yield from self._follow_links(resource, call, statement, body)
+
+    def _is_empty_answer(
+        self, resource: Resource, call: Call, exc: ApiError, statement: Statement
+    ) -> bool:
+        """Whether an error answer is one the spec declares as "no rows"; notes it if so.
+
+        Raises:
+            NotFoundError: a 404 that is not the API's own answer for a missing object (its
+                error id differs, or there is no JSON body: a proxy, a wrong base URL).
+        """
+        method = call.method
+        rule = method.empty_answer(exc.status, exc.api_id, exc.api_message)
+        if rule is not None:
+            keys = ", ".join(f"{name} {call.echo.get(name)}" for name in method.path_params)
+            statement.note(f"{resource.qualified_name}: {keys or call.path}: {rule.notice}, 0 rows")
+            return True
+        if isinstance(exc, NotFoundError) and any(r.status == 404 for r in method.empty_on):
+            expected = next(r.error_id for r in method.empty_on if r.status == 404)
+            raise NotFoundError(
+                f"{resource.qualified_name}: {exc} That 404 is not the API's answer for a missing "
+                f"object (error id {exc.api_id!r}, not {expected!r}), so it is not read as zero "
+                f"rows: check the API URL ({self.client.base_url}) and any proxy in between.",
+                status=exc.status,
+                method=exc.method,
+                url=exc.url,
+                request_id=exc.request_id,
+                api_id=exc.api_id,
+                api_message=exc.api_message,
+            ) from exc
+        return False
 
     def _later_pages(
         self,
@@ -197,9 +229,9 @@ class Fetcher:
                 records = list(records_of(body, call.method, call.path))
                 expected = min(call.per_page, total - (number - 1) * call.per_page)
                 if len(records) != expected:
-                    raise _changed(
-                        resource, call, f"page {number} held {len(records)} records, not {expected}"
-                    )
+                    # The total did not move, so nothing was added or removed: a rerun would
+                    # read the same disagreement.
+                    raise _miscounted(resource, call, total, number, len(records), expected)
                 seen += len(records)
                 yield records, body, call.echo
         finally:
@@ -225,6 +257,22 @@ def first_page(call: Call) -> int | None:
     if not call.method.paginated:
         return None
     return call.page if call.page is not None else 1
+
+
+def _miscounted(
+    resource: Resource, call: Call, total: int, number: int, held: int, expected: int
+) -> ResponseError:
+    return ResponseError(
+        f"{resource.qualified_name}: GET {call.path}: meta.total said {total} on every page "
+        f"read, but page {number} held {held} records where {expected} were due at "
+        f"{call.per_page} per page. The API's count and its items disagree, so the rows cannot "
+        "be known to be complete and none are returned; this is the API's answer, not the "
+        "query's fault. Single pages can still be read as the API gives them, with "
+        f"page = N (and per_page = {call.per_page}).",
+        status=200,
+        method="GET",
+        url=call.path,
+    )
 
 
 def _changed(resource: Resource, call: Call, what: str) -> ListChangedError:

@@ -34,6 +34,9 @@ def records_of(payload: Any, method: Method, where: str) -> Iterator[dict[str, A
     if method.shape == "list" and isinstance(node, list):
         items: Sequence[Any] = node
     elif method.shape == "map" and isinstance(node, dict):
+        if method.map_key is not None:
+            yield from _keyed_values(node, method, where)
+            return
         items = list(node.values())
     elif method.shape == "object" and isinstance(node, dict):
         items = [node]
@@ -43,6 +46,24 @@ def records_of(payload: Any, method: Method, where: str) -> Iterator[dict[str, A
         if not isinstance(item, dict):
             raise _shape_error(where, method, f"an item of type {type(item).__name__}")
         yield item
+
+
+def _keyed_values(node: dict[str, Any], method: Method, where: str) -> Iterator[dict[str, Any]]:
+    """The values of a map, each with the field `map_key` set from its key (the key is the truth:
+    the record's own copy may be missing, and a row without its key would vanish from joins)."""
+    field = method.map_key
+    assert field is not None
+    integer = method.map_key_type == "integer"
+    for key, item in node.items():
+        if not isinstance(item, dict):
+            raise _shape_error(where, method, f"an item of type {type(item).__name__}")
+        if integer:
+            if not (isinstance(key, str) and key.isascii() and key.isdigit()):
+                raise _shape_error(where, method, f"the map key {key[:40]!r} (not an integer id)")
+            value: Any = int(key)
+        else:
+            value = key
+        yield item if item.get(field, _MISSING) == value else {**item, field: value}
 
 
 def dig(node: Any, path: Sequence[str]) -> Any:

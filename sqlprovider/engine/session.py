@@ -95,7 +95,7 @@ class Session:
 
     def last_stats(self) -> dict[str, float]:
         """API work of the statement before the current one (what `.stats` reports)."""
-        return self.previous.stats.as_dict()
+        return self.previous.summary()
 
     def note_refusal(self, reason: str) -> None:
         """Remember why a plan was refused, to explain SQLite's 'no query solution'."""

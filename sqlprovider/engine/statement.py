@@ -16,6 +16,9 @@ from sqlprovider.http.stats import RequestStats
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+#: Notices kept per statement: a join over thousands of missing keys must not grow without end.
+MAX_NOTICES = 100
+
 
 class Statement:
     """Per-statement state, created when SQLite starts executing a statement.
@@ -25,6 +28,8 @@ class Statement:
         stats: API work done for this statement.
         cancel: set to stop waiting workers (interrupt, or the statement ended early).
         prefetched: resources whose join keys were already prefetched.
+        notices: what the statement's answer should be read with ("droplet_id 12345: not
+            found, 0 rows"), in the order noted, each once.
     """
 
     def __init__(self, sql: str | None) -> None:
@@ -33,8 +38,35 @@ class Statement:
         self.cancel = threading.Event()
         self.prefetched: set[str] = set()
         self.retained_sources: frozenset[str] | None = None
+        self.notices: list[str] = []
+        self.notices_left_out = 0
         self._memo: dict[Hashable, Future[Any]] = {}
         self._lock = threading.Lock()
+
+    def note(self, text: str) -> None:
+        """Add a notice (once; past `MAX_NOTICES` they are only counted)."""
+        with self._lock:
+            if text in self.notices:
+                return
+            if len(self.notices) < MAX_NOTICES:
+                self.notices.append(text)
+            else:
+                self.notices_left_out += 1
+
+    @property
+    def warnings(self) -> list[str]:
+        """The notices, with a last line counting those left out."""
+        with self._lock:
+            out = list(self.notices)
+            if self.notices_left_out:
+                out.append(f"... and {self.notices_left_out} more notices like these")
+            return out
+
+    def summary(self) -> dict[str, float]:
+        """The API work (`stats`) and the number of notices, as `cursor.stats` shows them."""
+        with self._lock:
+            count = len(self.notices) + self.notices_left_out
+        return {**self.stats.as_dict(), "warnings": count}
 
     def shared(
         self, key: Hashable, submit: Callable[[], Future[Any]], *, retain: bool

@@ -5,7 +5,7 @@ Imports `spec` and `errors` only; nothing here knows about SQLite.
 
 from __future__ import annotations
 
-from sqlprovider.http.auth import Token, resolve_api_url, resolve_token
+from sqlprovider.http.auth import Token, normalize_api_url, resolve_api_url, resolve_token
 from sqlprovider.http.cache import ResponseCache, shared_cache
 from sqlprovider.http.client import ApiClient, NotFoundError
 from sqlprovider.http.ratelimit import RateLimiter, limiter_for
@@ -21,6 +21,7 @@ __all__ = [
     "RetryPolicy",
     "Token",
     "limiter_for",
+    "normalize_api_url",
     "resolve_api_url",
     "resolve_token",
     "shared_cache",

@@ -78,25 +78,75 @@ def resolve_token(explicit: str | Token | None, env_names: Sequence[str]) -> Tok
 
 
 def resolve_api_url(
-    explicit: str | None, env_name: str, default: str, *, allow_http: bool = False
+    explicit: str | None,
+    env_name: str,
+    default: str,
+    *,
+    allow_http: bool = False,
+    path_prefix: str = "",
 ) -> str:
-    """Pick the base URL and refuse plain HTTP to anything but loopback unless allowed.
+    """Pick the base URL (argument, else environment, else default) and normalise it.
 
     Raises:
-        InterfaceError: for a URL that is not http(s), or plain http to a remote host.
+        InterfaceError: as `normalize_api_url` does.
     """
-    url = (explicit or (os.environ.get(env_name, "") if env_name else "") or default).rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InterfaceError(f"api_url must look like https://host[:port], not {url!r}")
+    url = explicit or (os.environ.get(env_name, "") if env_name else "") or default
+    return normalize_api_url(url, path_prefix=path_prefix, allow_http=allow_http)
+
+
+def normalize_api_url(url: str, *, path_prefix: str = "", allow_http: bool = False) -> str:
+    """The API's base URL as ``scheme://host[:port]``, or a clear refusal.
+
+    Every method path of the spec already starts with `path_prefix` (``/v2``), so a base URL
+    written the common way, ``https://api.digitalocean.com/v2``, has that prefix dropped (with
+    any trailing ``/``): kept, it would make every request ``/v2/v2/...``, which the API answers
+    with 404, and a 404 can read as "no rows". Any other path, a query or a fragment is refused
+    rather than guessed at. Every entry point (connect, attach, the CLI, SQLAlchemy) calls this.
+
+    Raises:
+        InterfaceError: a URL that is not http(s), carries credentials, a path other than
+            `path_prefix`, a query or a fragment, or plain http to a host that is not loopback.
+    """
+    text = url.strip() if isinstance(url, str) else ""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InterfaceError(
+            f"api_url must look like https://host[:port], such as https://api.digitalocean.com, "
+            f"not {_safe(text)!r}"
+        )
     if parts.username or parts.password:
         raise InterfaceError("api_url must not carry credentials; pass the token separately")
+    path = parts.path.rstrip("/")
+    prefix = path_prefix.rstrip("/")
+    if prefix and path == prefix:
+        path = ""
+    if path or parts.query or parts.fragment:
+        extra = path + (f"?{parts.query}" if parts.query else "")
+        extra += f"#{parts.fragment}" if parts.fragment else ""
+        accepted = f" (a trailing {prefix} is accepted and dropped)" if prefix else ""
+        raise InterfaceError(
+            f"api_url must be the API's address without a path or query, such as "
+            f"{parts.scheme}://{parts.netloc}{accepted}; {extra!r} in {_safe(text)!r} would be "
+            "put in front of every request path. Remove it."
+        )
     if parts.scheme == "http" and not allow_http and not is_loopback(parts.hostname):
         raise InterfaceError(
             f"refusing plain http to {parts.hostname}: the token would travel unencrypted. "
             "Use https, or pass allow_http=True (--allow-http) if you really mean it."
         )
-    return url
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _safe(url: str) -> str:
+    """The URL with any user:password part masked (it may hold a token pasted by mistake)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"
 
 
 def is_loopback(host: str) -> bool:

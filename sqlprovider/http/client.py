@@ -366,6 +366,7 @@ def error_for(
         "url": url,
         "request_id": request_id,
         "api_id": api_id,
+        "api_message": body.get("message") if isinstance(body.get("message"), str) else None,
     }
     if status in (401, 403):
         return AuthenticationError(

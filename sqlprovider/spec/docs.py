@@ -186,8 +186,10 @@ def _method_notes(method: Method) -> str:
         notes = ["paginated"]
     else:
         notes = ["one record" if method.shape == "object" else "one request"]
-    if method.not_found == "empty":
-        notes.append("404 gives zero rows")
+    for rule in method.empty_on:
+        said = f" `{rule.error_id}`" if rule.error_id else ""
+        said += f' saying "{rule.message}"' if rule.message else ""
+        notes.append(f"a {rule.status}{said} gives zero rows and a notice ({rule.notice})")
     if method.batch_with:
         notes.append(
             f"many keys may be answered from `{method.batch_with}` when that is fewer requests"

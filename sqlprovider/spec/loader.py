@@ -8,6 +8,7 @@ so a spec author fixes a file in one pass. Imports only `spec.model` and `errors
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -19,6 +20,7 @@ from sqlprovider.spec.model import (
     SQLITE_TYPES,
     Column,
     ColumnType,
+    EmptyAnswer,
     Example,
     Method,
     Pagination,
@@ -56,7 +58,18 @@ _PARAMETER_KEYS = {
     "values_where",
     "example",
 }
-_METHOD_KEYS = {"path", "records", "shape", "paginated", "query", "not_found", "batch_with"}
+_METHOD_KEYS = {
+    "path",
+    "records",
+    "shape",
+    "paginated",
+    "query",
+    "not_found",
+    "batch_with",
+    "empty_on",
+    "map_key",
+}
+_EMPTY_ON_KEYS = {"status", "id", "message", "notice"}
 _COLUMN_KEYS = {"type", "description", "path", "scope"}
 
 
@@ -109,10 +122,13 @@ def _load_provider(folder: Path, problems: list[str]) -> Provider | None:
         next_link=tuple(str(paging.get("next_link", "links.pages.next")).split(".")),
         total=tuple(str(paging.get("total", "meta.total")).split(".")),
     )
+    # Only a 404 carrying the API's own error id means "no such object" (None: any 404).
+    not_found_id = head.get("not_found_id")
+    context = _Context(name, pagination, str(not_found_id) if not_found_id else None)
     services = []
     for path in sorted(folder.glob("*.yaml")):
         if path.name != "provider.yaml":
-            services.append(_load_service(path, name, pagination, problems))
+            services.append(_load_service(path, context, problems))
     provider = Provider(
         name=name,
         description=_text(head, "description", where, problems),
@@ -126,9 +142,16 @@ def _load_provider(folder: Path, problems: list[str]) -> Provider | None:
     return provider
 
 
-def _load_service(
-    path: Path, provider: str, pagination: Pagination, problems: list[str]
-) -> Service:
+@dataclass(frozen=True)
+class _Context:
+    """What every resource of a provider inherits from provider.yaml."""
+
+    provider: str
+    pagination: Pagination
+    not_found_id: str | None
+
+
+def _load_service(path: Path, context: _Context, problems: list[str]) -> Service:
     data = _read_yaml(path, problems)
     where = path.name
     name = _text(data, "service", where, problems)
@@ -140,9 +163,7 @@ def _load_service(
         if not isinstance(body, dict):
             problems.append(f"{spot}: must be a mapping")
             continue
-        resources.append(
-            _load_resource(provider, name, resource_name, body, pagination, spot, problems)
-        )
+        resources.append(_load_resource(context, name, resource_name, body, spot, problems))
     if not resources:
         problems.append(f"{where}: declares no resources")
     return Service(
@@ -153,21 +174,21 @@ def _load_service(
 
 
 def _load_resource(
-    provider: str,
+    context: _Context,
     service: str,
     name: str,
     body: dict[str, Any],
-    pagination: Pagination,
     spot: str,
     problems: list[str],
 ) -> Resource:
+    pagination = context.pagination
     _unknown_keys(body, _RESOURCE_KEYS, spot, problems)
     parameters = [
         _load_parameter(p_name, p_body or {}, f"{spot}.parameters.{p_name}", problems)
         for p_name, p_body in (body.get("parameters") or {}).items()
     ]
     methods = [
-        _load_method(m_name, m_body or {}, f"{spot}.methods.{m_name}", problems)
+        _load_method(m_name, m_body or {}, context, f"{spot}.methods.{m_name}", problems)
         for m_name, m_body in (body.get("methods") or {}).items()
     ]
     if not methods:
@@ -175,6 +196,7 @@ def _load_resource(
     if any(m.paginated for m in methods):
         parameters += _pagination_parameters(pagination)
     columns = _load_columns(body.get("columns") or {}, parameters, spot, problems)
+    methods = [_typed_map_key(m, columns, f"{spot}.methods.{m.name}", problems) for m in methods]
     examples = [
         Example(
             description=str(e.get("description", "")), sql=" ".join(str(e.get("sql", "")).split())
@@ -185,7 +207,7 @@ def _load_resource(
     if not examples or any(not e.sql for e in examples):
         problems.append(f"{spot}.examples: needs at least one example, each with sql")
     resource = Resource(
-        provider=provider,
+        provider=context.provider,
         service=service,
         name=name,
         description=_text(body, "description", spot, problems),
@@ -283,7 +305,9 @@ def _load_parameter(name: str, body: dict[str, Any], spot: str, problems: list[s
     )
 
 
-def _load_method(name: str, body: dict[str, Any], spot: str, problems: list[str]) -> Method:
+def _load_method(
+    name: str, body: dict[str, Any], context: _Context, spot: str, problems: list[str]
+) -> Method:
     _unknown_keys(body, _METHOD_KEYS, spot, problems)
     path = str(body.get("path", ""))
     if not path.startswith("/"):
@@ -299,6 +323,12 @@ def _load_method(name: str, body: dict[str, Any], spot: str, problems: list[str]
     records = str(body.get("records", ""))
     if not records:
         problems.append(f"{spot}.records: says where the records sit in the response")
+    empty_on = [EmptyAnswer(404, context.not_found_id)] if not_found == "empty" else []
+    empty_on += _load_empty_on(body.get("empty_on"), f"{spot}.empty_on", problems)
+    map_key = body.get("map_key")
+    if map_key is not None and (shape != "map" or not isinstance(map_key, str)):
+        problems.append(f"{spot}.map_key: names the field a map's keys hold, for shape: map only")
+        map_key = None
     return Method(
         name=name,
         path=path,
@@ -308,7 +338,54 @@ def _load_method(name: str, body: dict[str, Any], spot: str, problems: list[str]
         query=tuple(body.get("query") or ()),
         not_found=not_found,
         batch_with=body.get("batch_with"),
+        empty_on=tuple(empty_on),
+        map_key=map_key,
     )
+
+
+def _load_empty_on(raw: Any, spot: str, problems: list[str]) -> list[EmptyAnswer]:
+    """`empty_on: [{status: 422, message: not supported, notice: ...}]`: answers meaning no rows."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append(f"{spot}: must be a list of {{status, id, message, notice}}")
+        return []
+    rules = []
+    for number, item in enumerate(raw):
+        where = f"{spot}[{number}]"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: must be a mapping")
+            continue
+        _unknown_keys(item, _EMPTY_ON_KEYS, where, problems)
+        status = item.get("status")
+        if not isinstance(status, int) or not 400 <= status < 500:
+            problems.append(f"{where}.status: a 4xx status, not {status!r}")
+            continue
+        if item.get("id") is None and item.get("message") is None:
+            problems.append(f"{where}: needs id or message, so that only that answer matches")
+            continue
+        notice = _text(item, "notice", where, problems)
+        rules.append(
+            EmptyAnswer(
+                status,
+                None if item.get("id") is None else str(item["id"]),
+                None if item.get("message") is None else str(item["message"]),
+                notice,
+            )
+        )
+    return rules
+
+
+def _typed_map_key(method: Method, columns: list[Column], spot: str, problems: list[str]) -> Method:
+    """Give a method's `map_key` the type of the column that reads that field."""
+    if method.map_key is None:
+        return method
+    column = next((c for c in columns if c.path == (method.map_key,)), None)
+    if column is None:
+        problems.append(f"{spot}.map_key: no column reads the field '{method.map_key}'")
+        return method
+    kind: Literal["integer", "string"] = "integer" if column.type == "integer" else "string"
+    return replace(method, map_key_type=kind)
 
 
 def _load_columns(

@@ -102,6 +102,36 @@ class Operation:
 
 
 @dataclass(frozen=True)
+class EmptyAnswer:
+    """An error answer of one method that means "nothing here": zero rows, plus a notice.
+
+    A 404 for a Droplet that does not exist is the SQL answer "no backups", but a silent one is
+    indistinguishable from a Droplet without backups, so the statement also gets a notice
+    (`cursor.warnings`). Only the answer declared here counts: a 404 from a wrong base URL or a
+    proxy, without the API's own error id, stays an error.
+
+    Attributes:
+        status: the HTTP status of the answer.
+        error_id: the `id` its error body must carry (None: any body).
+        message: text its error message must contain, without regard to case (None: any).
+        notice: what the notice says after the key, such as ``not found``.
+    """
+
+    status: int
+    error_id: str | None = None
+    message: str | None = None
+    notice: str = "not found"
+
+    def matches(self, status: int | None, error_id: str | None, message: str | None) -> bool:
+        """Whether an error answer (status, body id, body message) is this one."""
+        if status != self.status:
+            return False
+        if self.error_id is not None and error_id != self.error_id:
+            return False
+        return self.message is None or self.message.casefold() in (message or "").casefold()
+
+
+@dataclass(frozen=True)
 class Method:
     """One HTTP endpoint that can produce the resource's rows (a read: SQL SELECT).
 
@@ -109,7 +139,12 @@ class Method:
         records: dotted path to the records in the response body.
         shape: ``list`` (an array), ``map`` (an object whose values are the records) or
             ``object`` (a single record).
-        not_found: ``empty`` turns a 404 into zero rows (a per-parent list or get).
+        not_found: ``empty`` turns the API's own 404 answer into zero rows plus a notice (a
+            per-parent list or get); it is the first of `empty_on`.
+        empty_on: the error answers that mean zero rows (each with its notice).
+        map_key: for a ``map`` shape, the record field the map's keys hold (the key wins over
+            the record's own copy, which the API does not promise to send).
+        map_key_type: ``integer`` when the keys are decimal text for an integer field.
         batch_with: a keyless method of the same resource whose records are exactly what this
             keyed method returns for each key (a record absent from it means a 404 here), so
             many keys can be answered from a few list pages instead of one call each.
@@ -125,11 +160,22 @@ class Method:
     batch_with: str | None = None
     verb: HttpVerb = "GET"
     sql_verb: SqlVerb = "SELECT"
+    empty_on: tuple[EmptyAnswer, ...] = ()
+    map_key: str | None = None
+    map_key_type: Literal["integer", "string"] = "string"
 
     @property
     def operation(self) -> Operation:
         """The request this method sends, as the client and the docs see it."""
         return Operation(self.verb, self.path, self.records)
+
+    def empty_answer(
+        self, status: int | None, error_id: str | None, message: str | None
+    ) -> EmptyAnswer | None:
+        """The declared rule an error answer falls under, if any (it then means zero rows)."""
+        return next(
+            (rule for rule in self.empty_on if rule.matches(status, error_id, message)), None
+        )
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -246,6 +292,20 @@ class Provider:
     token_env: tuple[str, ...]
     pagination: Pagination
     services: tuple[Service, ...]
+
+    @property
+    def path_prefix(self) -> str:
+        """The first path segment every method path shares (``/v2``), or "" when none is shared.
+
+        A base URL that ends with it is the API's address written with its version: the client
+        drops it rather than request ``/v2/v2/...``.
+        """
+        firsts = {
+            "/" + method.path.lstrip("/").split("/", 1)[0]
+            for resource in self.resources()
+            for method in resource.methods
+        }
+        return firsts.pop() if len(firsts) == 1 and "/" not in firsts else ""
 
     def resources(self) -> Iterator[Resource]:
         """Every resource of every service, in spec order."""
