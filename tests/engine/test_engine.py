@@ -140,18 +140,23 @@ def test_database_backups_with_response_level_fields(
     ]
 
 
-def test_redis_backups_fail_with_a_hint(con: sqlprovider.Connection, sandbox: Sandbox) -> None:
+def test_redis_backups_are_zero_rows_with_a_notice(
+    con: sqlprovider.Connection, sandbox: Sandbox
+) -> None:
     redis = [
         c for c in get(sandbox, "/v2/databases")["databases"] if c["engine"] in ("redis", "valkey")
     ]
     if not redis:
         pytest.skip("this seed has no caching cluster")
-    with pytest.raises(sqlprovider.ApiError, match="engine NOT IN") as caught:
-        con.execute(
-            "SELECT * FROM digitalocean.databases.backups WHERE database_cluster_uuid = ?",
-            (redis[0]["id"],),
-        ).fetchall()
-    assert caught.value.status == 422
+    cursor = con.execute(
+        "SELECT * FROM digitalocean.databases.backups WHERE database_cluster_uuid = ?",
+        (redis[0]["id"],),
+    )
+    assert cursor.fetchall() == []
+    assert cursor.warnings == [
+        f"digitalocean.databases.backups: database_cluster_uuid {redis[0]['id']}: no backups "
+        "for a Caching/redis or Valkey cluster, 0 rows"
+    ]
 
 
 def test_unknown_droplet_is_zero_rows(con: sqlprovider.Connection) -> None:

@@ -116,7 +116,8 @@ def test_resources_describe_and_stats(con: sqlprovider.Connection) -> None:
         "droplet_id|INTEGER|The Droplet the backup belongs to (echoed from the query).|0|1|1" in out
     )
     assert "raw|JSON|" in out
-    stats = dict(line.split("|") for line in out.splitlines()[-8:])
+    stats = dict(line.split("|") for line in out.splitlines()[-9:])
+    assert int(stats["warnings"]) == 0
     assert int(stats["requests"]) == 2  # one list call per Droplet type
     assert int(stats["pages"]) == 2
 
