@@ -83,7 +83,7 @@ def _in_select(
                 other = _equated_column(condition, alias, column)
                 if other is None or other.table not in sources or other.table == alias:
                     continue
-                query = _key_query(sources[other.table], other, conditions, alias)
+                query = _key_query(sources[other.table], other, conditions, alias, column)
                 found.append(KeySource(name, column, _name(sources[other.table]), query))
                 break
     return found
@@ -142,13 +142,24 @@ def _key_query(
     key: exp.Column,
     conditions: list[tuple[exp.Expression, str | None]],
     keyed_alias: str,
+    keyed_column: str,
 ) -> str:
-    """`SELECT DISTINCT a.col FROM <table> AS a WHERE <conditions on a alone>`."""
+    """`SELECT DISTINCT a.col FROM <table> AS a WHERE <conditions on a alone>`.
+
+    A condition pinning the keyed column to constants (`b.droplet_id = 5`, `IN (5, 6)`) pins
+    the key too, so it is kept with `a.col` in its place: only those keys are ever asked for.
+    """
     alias = key.table
     kept = [
         condition
         for condition, guarded in conditions
         if guarded in (None, keyed_alias) and _only_about(condition, alias)
+    ]
+    kept += [
+        pinned
+        for condition, guarded in conditions
+        if guarded in (None, keyed_alias)
+        and (pinned := _pinned(condition, keyed_alias, keyed_column, key)) is not None
     ]
     source = table.copy()
     source.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
@@ -156,6 +167,34 @@ def _key_query(
     if kept:
         query = query.where(exp.and_(*(c.copy() for c in kept)))
     return query.sql(dialect="sqlite")
+
+
+def _pinned(
+    condition: exp.Expression, alias: str, column: str, key: exp.Column
+) -> exp.Expression | None:
+    """`alias.column = <constant>` or `IN (<constants>)` rewritten onto `key`, else None."""
+    if isinstance(condition, exp.EQ):
+        sides = [(condition.this, condition.expression), (condition.expression, condition.this)]
+        for mine, value in sides:
+            if _is_column(mine, alias, column) and _is_constant(value):
+                return exp.EQ(this=key.copy(), expression=value.copy())
+        return None
+    if isinstance(condition, exp.In) and _is_column(condition.this, alias, column):
+        values = condition.expressions
+        if values and not condition.args.get("query") and all(map(_is_constant, values)):
+            return exp.In(this=key.copy(), expressions=[v.copy() for v in values])
+    return None
+
+
+def _is_column(node: exp.Expression, alias: str, column: str) -> bool:
+    return isinstance(node, exp.Column) and node.table == alias and node.name.lower() == column
+
+
+def _is_constant(node: exp.Expression) -> bool:
+    """A literal (or a negated one): nothing read from a table, no placeholder, no call."""
+    if isinstance(node, exp.Neg):
+        node = node.this
+    return isinstance(node, (exp.Literal, exp.Null))
 
 
 def _only_about(condition: exp.Expression, alias: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 import apsw
 
 from sqlprovider.engine.batch import answer_from_list
+from sqlprovider.engine.bindings import inline_bindings
 from sqlprovider.engine.fetch import Fetcher, Page, first_page
 from sqlprovider.engine.plan import plan_calls, row_limit
 from sqlprovider.engine.statement import Statement
@@ -88,7 +89,7 @@ class Session:
     def on_statement(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
         """apsw's exec trace: a statement is about to run, so it gets a fresh context."""
         if not self._in_key_query:
-            self.previous, self.statement = self.statement, Statement(sql)
+            self.previous, self.statement = self.statement, Statement(sql, bindings)
             # Planning is over once a statement runs: its refusals explain nothing later on.
             self.refusals.clear()
         return True
@@ -128,7 +129,9 @@ class Session:
             return ()
         from sqlprovider.engine.joins import key_sources  # sqlglot: imported only when needed
 
-        return key_sources(sql, self._keyed)
+        # Bound values written in as literals: a condition with `?` then narrows the key query
+        # as its literal form does (same SQL, same calls).
+        return key_sources(inline_bindings(sql, statement.bindings) or sql, self._keyed)
 
     def _prefetch_join_keys(
         self,

@@ -25,6 +25,7 @@ class Statement:
 
     Attributes:
         sql: the statement's text as SQLite sees it (None when unknown).
+        bindings: its bound parameters (a sequence or a mapping), when known.
         stats: API work done for this statement.
         cancel: set to stop waiting workers (interrupt, or the statement ended early).
         prefetched: resources whose join keys were already prefetched.
@@ -32,8 +33,9 @@ class Statement:
             found, 0 rows"), in the order noted, each once.
     """
 
-    def __init__(self, sql: str | None) -> None:
+    def __init__(self, sql: str | None, bindings: Any = None) -> None:
         self.sql = sql
+        self.bindings = bindings
         self.stats = RequestStats()
         self.cancel = threading.Event()
         self.prefetched: set[str] = set()
