@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 from sqlprovider.engine.plan import Call
 from sqlprovider.engine.rows import dig, records_of
 from sqlprovider.engine.statement import Statement
-from sqlprovider.errors import ApiError, ListChangedError, NotFoundError, ResponseError
+from sqlprovider.errors import (
+    ApiError,
+    ListChangedError,
+    NotFoundError,
+    OperationalError,
+    ResponseError,
+)
 from sqlprovider.http import ApiClient
 from sqlprovider.spec import Pagination, Resource
 
@@ -96,7 +102,7 @@ class Fetcher:
         self, resource: Resource, path: str, query: dict[str, Any], statement: Statement
     ) -> Any:
         if statement.cancel.is_set():
-            raise InterruptedError("the statement was interrupted")
+            raise interrupted()
         try:
             return self.client.get(path, query, stats=statement.stats, cancel=statement.cancel)
         except ApiError as exc:
@@ -151,7 +157,7 @@ class Fetcher:
         """Every page of one call, starting from the future of its first; later pages are
         started only when the caller asks past the first."""
         try:
-            body = first.result()
+            body = outcome(first)
         except ApiError as exc:
             if not self._is_empty_answer(resource, call, exc, statement):
                 raise
@@ -218,7 +224,7 @@ class Fetcher:
                     pending.append((next_page, self.start(resource, call, statement, next_page)))
                     next_page += 1
                 number, future = pending.popleft()
-                body = future.result()
+                body = outcome(future)
                 now_total = dig(body, self.pagination.total)
                 if now_total != total:
                     raise _changed(
@@ -249,8 +255,29 @@ class Fetcher:
         page = 1
         while isinstance(dig(body, self.pagination.next_link), str):
             page += 1
-            body = self.start(resource, call, statement, page).result()
+            body = outcome(self.start(resource, call, statement, page))
             yield list(records_of(body, call.method, call.path)), body, call.echo
+
+
+def outcome(future: Future[Any]) -> Any:
+    """The body a request's future holds, waiting for it; an interrupt is a sqlprovider error.
+
+    Raises:
+        OperationalError: the statement was interrupted (or ended) before the request finished;
+            a queued future cancelled by `Statement.finish` raises this, never the raw
+            `concurrent.futures.CancelledError`.
+    """
+    from concurrent.futures import CancelledError
+
+    try:
+        return future.result()
+    except (CancelledError, InterruptedError) as exc:
+        raise interrupted() from exc
+
+
+def interrupted() -> OperationalError:
+    """The error of a request stopped because its statement was interrupted or had ended."""
+    return OperationalError("the statement was interrupted; its pending API requests were dropped")
 
 
 def first_page(call: Call) -> int | None:

@@ -111,8 +111,11 @@ class Statement:
         """
         self.cancel.set()
         with self._lock:
-            running = [future for future in self._memo.values() if not future.cancel()]
+            futures = list(self._memo.values())
             self._memo.clear()
+        # Cancelling runs a future's done-callbacks at once, and `_forget` takes the lock: so
+        # cancel outside it (holding it here deadlocked `interrupt()` on a queued list call).
+        running = [future for future in futures if not future.cancel()]
         if wait_seconds > 0 and running:
             from concurrent.futures import wait
 

@@ -51,20 +51,30 @@ class ResponseCache:
             return entry[1]
 
     def fetch(self, key: CacheKey, ttl: float, load: Callable[[], Loaded]) -> Loaded:
-        """A body younger than `ttl` seconds, else one `load()` shared by concurrent callers."""
-        with self._lock:
-            entry = self._entries.get(key) if ttl > 0 else None
-            if entry is not None and time.monotonic() - entry[0] <= ttl:
-                self._entries.move_to_end(key)
-                return Loaded(entry[1], None, True)
-            pending = self._in_flight.get(key)
-            if pending is None:
-                from concurrent.futures import Future
+        """A body younger than `ttl` seconds, else one `load()` shared by concurrent callers.
 
-                mine: Future[Loaded] = Future()
-                self._in_flight[key] = mine
-        if pending is not None:
-            twin = pending.result()
+        A shared load stopped by its own caller's interrupt (`InterruptedError`) is not the
+        answer of the others still waiting: the next of them loads it again under its own
+        cancel switch, so the request ends only when nobody waits for it any more.
+        """
+        while True:
+            with self._lock:
+                entry = self._entries.get(key) if ttl > 0 else None
+                if entry is not None and time.monotonic() - entry[0] <= ttl:
+                    self._entries.move_to_end(key)
+                    return Loaded(entry[1], None, True)
+                pending = self._in_flight.get(key)
+                if pending is None:
+                    from concurrent.futures import Future
+
+                    mine: Future[Loaded] = Future()
+                    self._in_flight[key] = mine
+            if pending is None:
+                break
+            try:
+                twin = pending.result()
+            except InterruptedError:
+                continue  # its owner gave up; this caller still wants the answer
             return Loaded(twin.body, twin.payload, True)
         try:
             loaded = load()
