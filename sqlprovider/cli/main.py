@@ -1,5 +1,6 @@
 """`sqlprovider`: the command line.
 
+    sqlprovider --version
     sqlprovider query [--sandbox] [--format FORMAT] [--output FILE] [--stats] "SQL"
     sqlprovider shell [--sandbox]
     sqlprovider sandbox serve [--port 0] [--seed N] [--droplets N] ...
@@ -37,6 +38,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="sqlprovider",
         description="Query the DigitalOcean API with SQL (SQLite virtual tables).",
     )
+    parser.add_argument(
+        "--version", action="version", version=version_text(), help="print the versions and exit"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         if only in (None, name):
@@ -44,6 +48,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         else:
             commands.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+def version_text() -> str:
+    """`sqlprovider 0.1.0 (SQLite 3.54.1, apsw 3.54.1.0, Python 3.11.7)`."""
+    import platform
+
+    import apsw
+
+    from sqlprovider import __version__
+
+    return (
+        f"sqlprovider {__version__} (SQLite {apsw.sqlite_lib_version()}, apsw "
+        f"{apsw.apsw_version()}, Python {platform.python_version()})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

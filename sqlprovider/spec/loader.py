@@ -7,6 +7,7 @@ so a spec author fixes a file in one pass. Imports only `spec.model` and `errors
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +33,8 @@ from sqlprovider.spec.model import (
 )
 
 SPEC_DIR_ENV = "SQLPROVIDER_SPEC_DIR"
+#: The resource package a wheel ships provider_spec/ as (pyproject.toml maps it).
+_SPEC_PACKAGE = "sqlprovider.provider_spec"
 
 _RESOURCE_KEYS = {
     "description",
@@ -74,10 +77,21 @@ _COLUMN_KEYS = {"type", "description", "path", "scope"}
 
 
 def default_spec_dir() -> Path:
-    """Where the specs live: `$SQLPROVIDER_SPEC_DIR`, else `provider_spec/` beside the package."""
+    """Where the specs live: `$SQLPROVIDER_SPEC_DIR`, else the copy shipped in the package.
+
+    A wheel ships `provider_spec/` as the resource package `sqlprovider.provider_spec`, found
+    with importlib.resources; a source checkout without an install (or an editable install whose
+    import hook does not map it) has it beside the package, at the top of the checkout.
+    """
     configured = os.environ.get(SPEC_DIR_ENV)
     if configured:
         return Path(configured)
+    try:
+        shipped = importlib.resources.files(_SPEC_PACKAGE)
+    except ModuleNotFoundError:
+        shipped = None
+    if isinstance(shipped, Path) and shipped.is_dir():
+        return shipped
     return Path(__file__).resolve().parents[2] / "provider_spec"
 
 
@@ -85,10 +99,14 @@ def load_providers(spec_dir: Path | str | None = None) -> tuple[Provider, ...]:
     """Load every provider under `spec_dir` (one sub-folder each).
 
     Raises:
-        SpecError: listing every problem found in every file.
+        SpecError: listing every problem found in every file; a missing or unreadable spec
+            folder or file is one, named by its path.
     """
     root = Path(spec_dir) if spec_dir is not None else default_spec_dir()
-    folders = sorted(p for p in root.iterdir() if (p / "provider.yaml").is_file())
+    try:
+        folders = sorted(p for p in root.iterdir() if (p / "provider.yaml").is_file())
+    except OSError as exc:
+        raise SpecError([f"{root}: cannot read the spec folder ({_reason(exc)})"]) from exc
     if not folders:
         raise SpecError([f"{root}: no <provider>/provider.yaml found"])
     problems: list[str] = []
@@ -98,9 +116,20 @@ def load_providers(spec_dir: Path | str | None = None) -> tuple[Provider, ...]:
     return tuple(p for p in providers if p is not None)
 
 
+def _reason(exc: OSError) -> str:
+    """`No such file or directory`, `Permission denied`...: the OS's words, without the path."""
+    return exc.strerror or type(exc).__name__
+
+
 def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
     try:
-        data = parse_yaml(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = _reason(exc) if isinstance(exc, OSError) else f"not UTF-8 text ({exc.reason})"
+        problems.append(f"{path}: cannot read ({reason})")
+        return {}
+    try:
+        data = parse_yaml(text)
     except YamlSyntaxError as exc:
         problems.append(f"{path.name}: not valid YAML: {exc}")
         return {}
