@@ -56,10 +56,10 @@ def version_text() -> str:
 
     import apsw
 
-    from sqlprovider import __version__
+    import sqlprovider
 
     return (
-        f"sqlprovider {__version__} (SQLite {apsw.sqlite_lib_version()}, apsw "
+        f"sqlprovider {sqlprovider.__version__} (SQLite {apsw.sqlite_lib_version()}, apsw "
         f"{apsw.apsw_version()}, Python {platform.python_version()})"
     )
 
