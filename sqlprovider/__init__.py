@@ -34,6 +34,7 @@ from sqlprovider.errors import (
     ServiceError,
     SpecError,
     Warning,
+    WriteError,
 )
 from sqlprovider.options import ConnectOptions, OptionError
 from sqlprovider.types import (
@@ -90,6 +91,7 @@ __all__ = [
     "Timestamp",
     "TimestampFromTicks",
     "Warning",
+    "WriteError",
     "__version__",
     "apilevel",
     "attach",

@@ -162,13 +162,13 @@ class Connection:
         return self.cursor().execute(sql, parameters)
 
     def commit(self) -> None:
-        """Commit an open transaction of your own tables (the API tables are read-only)."""
+        """Commit the open transaction: staged API writes are sent now, then SQLite commits."""
         db = self._checked()
         if db.in_transaction:
             self._run_plain("COMMIT")
 
     def rollback(self) -> None:
-        """Roll back an open transaction of your own tables."""
+        """Roll back the open transaction: staged API writes are dropped, none is sent."""
         db = self._checked()
         if db.in_transaction:
             self._run_plain("ROLLBACK")
@@ -270,7 +270,9 @@ class Cursor:
                 self._peek_description(cursor)
             self._cursor = cursor
             if self._description is None:
-                self.rowcount = db.total_changes() - changes
+                written = self._statement.changed_rows if self._statement is not None else None
+                # API tables: the rows whose change was sent (or staged, or previewed).
+                self.rowcount = written if written is not None else db.total_changes() - changes
                 self.lastrowid = db.last_insert_rowid()
         finally:
             connection._leave()

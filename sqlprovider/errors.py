@@ -22,7 +22,8 @@ Error
         │   ├── RateLimitError      429 still failing after retries
         │   ├── ServiceError        5xx, dropped connection or timeout, still failing after retries
         │   └── ResponseError       a body that is not the promised JSON (truncated, HTML...)
-        └── ListChangedError        a paginated list changed while it was being read
+        ├── ListChangedError        a paginated list changed while it was being read
+        └── WriteError              some calls of a write failed: .changes says which changed
 ```
 
 Messages say what is wrong and what to do next. None of them ever contains the API token: the
@@ -153,3 +154,16 @@ class ResponseError(ApiError):
 
 class ListChangedError(OperationalError):
     """A paginated list changed between two of its pages, so the rows read may be inconsistent."""
+
+
+class WriteError(OperationalError):
+    """A write was not carried out in full: some calls failed, were unknown or not sent.
+
+    Attributes:
+        changes: one entry per planned call, as in ``sqlprovider_changes``: a mapping with
+            ``key``, ``action``, ``status``, ``action_id`` and ``error``.
+    """
+
+    def __init__(self, message: str, changes: list[dict[str, object]]) -> None:
+        super().__init__(message)
+        self.changes = changes

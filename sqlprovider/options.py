@@ -217,6 +217,24 @@ class ConnectOptions:
         parse=str,
         metavar="DIR",
     )
+    allow_writes: bool = option(
+        False,
+        "Let UPDATE and INSERT change the account (refused otherwise; see --dry-run).",
+    )
+    dry_run: bool = option(
+        False,
+        "Run writes without sending them: their exact calls land in sqlprovider_changes "
+        "(and on stderr in the CLI).",
+    )
+    wait: bool = option(
+        False, "After a write, poll its actions until each is completed or errored."
+    )
+    wait_timeout: float = option(
+        300.0,
+        "The most seconds a write waits for its actions (with wait).",
+        check=more_than(0),
+        metavar="SECONDS",
+    )
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):

@@ -15,6 +15,7 @@ from typing import Any
 import apsw
 
 from sqlprovider.engine.session import Session
+from sqlprovider.engine.writer import CHANGE_COLUMNS
 from sqlprovider.spec import Provider, Resource
 
 Row = tuple[Any, ...]
@@ -132,6 +133,7 @@ def install_metadata(connection: apsw.Connection, session: Session, provider: Pr
             ["name", "value"],
             lambda: list(session.last_stats().items()),
         ),
+        "sqlprovider_changes": (CHANGE_COLUMNS, session.writer.change_rows),
     }
     for name, (columns, rows) in tables.items():
         table = StaticTable(columns, rows)
@@ -219,6 +221,20 @@ def _method_rows(resource: Resource) -> list[Row]:
                 ", ".join(n for n in optional if n not in required),
                 m.sql_verb,
                 int(m.paginated),
+            )
+        )
+    for w in resource.writes:
+        op = w.operation
+        rows.append(
+            (
+                resource.qualified_name,
+                w.sql_verb.lower(),
+                op.verb,
+                op.path,
+                ", ".join(op.path_params),
+                ", ".join(w.settable),
+                w.sql_verb,
+                0,
             )
         )
     return rows

@@ -24,6 +24,7 @@ from sqlprovider.engine.fetch import Fetcher, Page, first_page
 from sqlprovider.engine.plan import plan_calls, row_limit
 from sqlprovider.engine.statement import Statement
 from sqlprovider.engine.vtable import ResourceModule
+from sqlprovider.engine.writer import Writer
 from sqlprovider.errors import Error
 from sqlprovider.http import ApiClient
 from sqlprovider.options import ConnectOptions
@@ -81,16 +82,22 @@ class Session:
         )
         self._keyed_names = {name for name, _ in self._keyed}
         self._in_key_query = False
+        self.writer = Writer(self, provider, self.options)
 
     def install(self) -> None:
-        """Register every resource as an eponymous read-only module and trace statements."""
+        """Register every resource as an eponymous module and trace statements.
+
+        Every table takes the write calls, so a write to one that declares none is refused
+        with the list of the writes that exist, not SQLite's bare "may not be modified".
+        """
         for resource in self.provider.resources():
             self.connection.create_module(
                 resource.qualified_name,
                 ResourceModule(self, resource),  # type: ignore[arg-type]  # apsw's Protocol is stricter
                 use_bestindex_object=True,
+                use_no_change=True,
+                iVersion=2,
                 eponymous_only=True,
-                read_only=True,
             )
         self.connection.exec_trace = self.on_statement
 
@@ -106,7 +113,20 @@ class Session:
             self.previous, self.statement = self.statement, Statement(sql, bindings)
             # Planning is over once a statement runs: its refusals explain nothing later on.
             self.refusals.clear()
+            self.writer.forget_rows()
         return True
+
+    def run_nested(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run a small query on this connection from inside a callback, as part of the
+        current statement (its requests count there; it starts no statement of its own)."""
+        was = self._in_key_query
+        self._in_key_query = True
+        try:
+            cursor = self.connection.cursor()
+            cursor.exec_trace = lambda *_: True
+            return list(cursor.execute(sql))
+        finally:
+            self._in_key_query = was
 
     def last_stats(self) -> dict[str, float]:
         """API work of the statement before the current one (what `.stats` reports)."""

@@ -42,6 +42,8 @@ class Statement:
         self.retained_sources: frozenset[str] | None = None
         self.notices: list[str] = []
         self.notices_left_out = 0
+        #: Rows this statement changes through the API (None: it writes to no API table).
+        self.changed_rows: int | None = None
         self._memo: dict[Hashable, Future[Any]] = {}
         self._lock = threading.Lock()
 

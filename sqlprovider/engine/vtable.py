@@ -1,7 +1,9 @@
-"""The apsw virtual-table protocol: one eponymous, read-only module per resource.
+"""The apsw virtual-table protocol: one eponymous module per resource.
 
-The only code that knows BestIndex, Filter, Eof, Next and Column. Decisions are delegated:
-`plan` chooses pushdown and calls, `fetch` runs them, `rows` turns records into values.
+The only code that knows BestIndex, Filter, Eof, Next and Column, and the write side (the
+Update* methods and the transaction calls SQLite makes: Begin, Savepoint, Sync, Commit...).
+Decisions are delegated: `plan` chooses pushdown and calls, `fetch` runs them, `rows` turns
+records into values, the session's `Writer` plans, stages and sends writes.
 Imports `spec`, `engine.*` and `errors`.
 """
 
@@ -41,6 +43,11 @@ class ResourceModule:
         self.column_names = [c.name for c in resource.columns]
         self._builders: dict[str, RowBuilder] = {}
         self._schema = create_table_sql(resource)
+        # An updatable table's rowid is its identity, so the row an UPDATE names is found again
+        # whichever Filter call (IN list, join) produced it.
+        self.rowid_index: int | None = None
+        if resource.write("UPDATE") is not None:
+            self.rowid_index = self.column_names.index(resource.identity[0])
 
     def Connect(
         self, connection: Any, modulename: str, databasename: str, tablename: str, *args: str
@@ -109,6 +116,46 @@ class ResourceModule:
         """A new cursor over this table."""
         return ResourceCursor(self)
 
+    # --- writes: planned per row, staged, sent at commit -----------------------------------
+
+    def UpdateChangeRow(self, row: int, newrowid: int, fields: tuple[Any, ...]) -> None:  # noqa: N802
+        """One row of an UPDATE (unchanged columns arrive as `apsw.no_change`)."""
+        self.session.writer.update(self.resource, row, newrowid, fields)
+
+    def UpdateInsertRow(self, rowid: int | None, fields: tuple[Any, ...]) -> int:  # noqa: N802
+        """One row of an INSERT."""
+        return self.session.writer.insert(self.resource, fields)
+
+    def UpdateDeleteRow(self, rowid: int) -> None:  # noqa: N802
+        """One row of a DELETE (refused: no resource declares one)."""
+        self.session.writer.delete(self.resource)
+
+    def Begin(self) -> None:  # noqa: N802
+        """A transaction that writes to this table begins (staging starts lazily)."""
+
+    def Savepoint(self, level: int) -> None:  # noqa: N802
+        """A statement or SAVEPOINT inside a transaction begins."""
+        self.session.writer.savepoint(level)
+
+    def Release(self, level: int) -> None:  # noqa: N802
+        """Savepoints from `level` on are merged."""
+        self.session.writer.release(level)
+
+    def RollbackTo(self, level: int) -> None:  # noqa: N802
+        """Forget what was staged since savepoint `level`."""
+        self.session.writer.rollback_to(level)
+
+    def Sync(self) -> None:  # noqa: N802
+        """Phase one of COMMIT: send the staged calls; an error here fails the COMMIT."""
+        self.session.writer.sync()
+
+    def Commit(self) -> None:  # noqa: N802
+        """Phase two of COMMIT: the calls were sent in Sync."""
+
+    def Rollback(self) -> None:  # noqa: N802
+        """ROLLBACK (or a failed autocommit statement): nothing staged is sent."""
+        self.session.writer.rollback()
+
 
 class ResourceCursor:
     """Streams the records of one Filter call, a page at a time.
@@ -160,8 +207,17 @@ class ResourceCursor:
             self._next_page()
 
     def Rowid(self) -> int:  # noqa: N802
-        """A row number within this Filter call."""
-        return self._rowid
+        """The row's identity for an updatable table (remembered for UPDATE), else a number."""
+        index = self._table.rowid_index
+        if index is None or self._row is None or self._row[index] is None:
+            return self._rowid
+        rowid = int(self._row[index])
+        self._table.session.writer.remember(self._table.resource, rowid, self._row)
+        return rowid
+
+    def ColumnNoChange(self, number: int) -> Any:  # noqa: N802
+        """An UPDATE leaves this column as it is: say so instead of reading it."""
+        return apsw.no_change
 
     def Column(self, number: int) -> Any:  # noqa: N802
         """The value of column `number` of the current record (-1 is the rowid)."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlprovider.spec.loader import default_spec_dir, load_providers
 from sqlprovider.spec.model import (
     RAW_COLUMN,
+    Check,
     Column,
+    Confirm,
     Example,
     Method,
     Operation,
@@ -14,11 +16,16 @@ from sqlprovider.spec.model import (
     Provider,
     Resource,
     Service,
+    Transition,
+    Wait,
+    Write,
 )
 
 __all__ = [
     "RAW_COLUMN",
+    "Check",
     "Column",
+    "Confirm",
     "Example",
     "Method",
     "Operation",
@@ -27,6 +34,9 @@ __all__ = [
     "Provider",
     "Resource",
     "Service",
+    "Transition",
+    "Wait",
+    "Write",
     "default_spec_dir",
     "load_providers",
 ]

@@ -60,6 +60,31 @@ def check_cross_references(provider: Provider, problems: list[str]) -> None:
                     )
 
 
+def check_writes(provider: Provider, problems: list[str]) -> None:
+    """A write's checks name real tables and columns; an UPDATE's rows have an integer identity.
+
+    The engine gives each row of an updatable table its identity as SQLite rowid, so the row an
+    UPDATE changes is found again whichever join or IN list produced it.
+    """
+    tables = {r.qualified_name: {c.name for c in r.columns} for r in provider.resources()}
+    for resource in provider.resources():
+        spot = f"{resource.service}.yaml: resources.{resource.name}.writes"
+        for write in resource.writes:
+            where = f"{spot}.{write.sql_verb.lower()}"
+            for check in write.checks:
+                theirs = tables.get(check.table)
+                if theirs is None:
+                    problems.append(f"{where}.checks: no table {check.table}")
+                    continue
+                for name in (check.values, *(t for t, _ in check.match)):
+                    if name not in theirs:
+                        problems.append(f"{where}.checks: {check.table} has no column {name}")
+            if write.sql_verb == "UPDATE":
+                identity = resource.identity
+                if len(identity) != 1 or resource.column(identity[0]).type != "integer":
+                    problems.append(f"{where}: an updatable table needs one integer identity")
+
+
 def _check_batch(resource: Resource, name: str, batch: str, spot: str, problems: list[str]) -> None:
     """`batch_with` pairs a get by one key column with a keyless list of the same records."""
     method = next(m for m in resource.methods if m.name == name)

@@ -8,6 +8,7 @@ the docs cannot drift from what the engine serves. Imports `spec` only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -72,7 +73,9 @@ def render_index(providers: Iterable[Provider]) -> str:
     """The index page: each provider's services and their tables."""
     lines = [_BANNER, "", "# Tables", ""]
     lines.append(
-        "Every table is read-only and is named `provider.service.resource`. The same "
+        "Every table is named `provider.service.resource`; a table whose page has a Writes "
+        "section also takes UPDATE or INSERT (opt-in: `connect(allow_writes=True)`), every "
+        "other table is read-only. The same "
         "information is available from SQL: `SHOW SERVICES IN digitalocean`, `SHOW RESOURCES "
         "IN digitalocean.compute`, `DESCRIBE digitalocean.compute.droplets`, or the "
         "`sqlprovider_resources` and `sqlprovider_columns` tables."
@@ -97,6 +100,7 @@ def render_resource(resource: Resource) -> str:
         _fields(resource),
         _methods(resource),
         _parameters(resource),
+        _writes(resource),
         _examples(resource),
     ]
     return "\n".join(line for section in sections for line in section) + "\n"
@@ -111,12 +115,76 @@ def _overview(resource: Resource) -> list[str]:
         "| | |",
         "|---|---|",
         f"| Name | `{resource.name}` |",
-        "| Type | Resource (read-only table) |",
+        f"| Type | Resource ({_kind(resource)}) |",
         f"| Id | `{resource.qualified_name}` |",
         f"| Service | `{resource.provider}.{resource.service}` |",
         f"| Required keys | {keys} |",
         f"| Row identity | {_codes(resource.identity) or 'none'} |",
     ]
+
+
+def _kind(resource: Resource) -> str:
+    verbs = [w.sql_verb for w in resource.writes]
+    return "table that takes " + " and ".join(verbs) if verbs else "read-only table"
+
+
+def _writes(resource: Resource) -> list[str]:
+    """What each SQL write sends: the request, the settable columns, the transitions."""
+    if not resource.writes:
+        return []
+    lines = [
+        "",
+        "## Writes",
+        "",
+        "Off unless the connection allows them (`connect(allow_writes=True)`, `--allow-writes`, "
+        "`?allow_writes=1`); `dry_run=True` / `--dry-run` shows the calls without sending "
+        "them. Every row is validated before anything is sent; the calls go out when the "
+        "statement (or its transaction) commits, and `sqlprovider_changes` lists them.",
+    ]
+    for write in resource.writes:
+        op = write.operation
+        lines += [
+            "",
+            f"### {write.sql_verb}",
+            "",
+            f"Each row sends `{op.verb} {op.path}`. Settable columns: {_codes(write.settable)}."
+            + (f" Required: {_codes(write.required)}." if write.required else ""),
+            "",
+            "| Change | When (before) | When (after) | Changed columns | Body |",
+            "|---|---|---|---|---|",
+        ]
+        for t in write.transitions:
+            before = ", ".join(f"`{k} = {_sql(v)}`" for k, v in t.before) or "any"
+            after = ", ".join(f"`{k} = {_sql(v)}`" for k, v in t.after) or "any"
+            body = json.dumps(t.body, separators=(", ", ": "))
+            lines.append(
+                f"| `{t.action}` | {before} | {after} | {_codes(t.changed) or 'any'} | "
+                f"`{_cell(body)}` |"
+            )
+        if write.transitions and write.sql_verb == "UPDATE":
+            lines += ["", "A row that matches no change is already as asked: nothing is sent."]
+        lines.append("")
+        for check in write.checks:
+            scope = (
+                " for the row's " + ", ".join(f"`{o}`" for _, o in check.match)
+                if check.match
+                else ""
+            )
+            lines.append(
+                f"- `{check.column}` must be one of `{check.table}.{check.values}`{scope}."
+            )
+        if write.confirm is not None:
+            lines.append(
+                f"- A lost answer is never retried blindly: `GET {write.confirm.path}` shows "
+                "whether the call started."
+            )
+    return lines
+
+
+def _sql(value: object) -> str:
+    if isinstance(value, bool):
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _fields(resource: Resource) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 
 from sqlprovider.errors import SpecError
 from sqlprovider.spec.cache import YamlSyntaxError, parse_yaml
-from sqlprovider.spec.checks import check_cross_references, check_resource
+from sqlprovider.spec.checks import check_cross_references, check_resource, check_writes
 from sqlprovider.spec.model import (
     RAW_COLUMN,
     SQLITE_TYPES,
@@ -31,6 +31,7 @@ from sqlprovider.spec.model import (
     Resource,
     Service,
 )
+from sqlprovider.spec.writes import load_writes
 
 SPEC_DIR_ENV = "SQLPROVIDER_SPEC_DIR"
 #: The resource package a wheel ships provider_spec/ as (pyproject.toml maps it).
@@ -44,6 +45,7 @@ _RESOURCE_KEYS = {
     "columns",
     "examples",
     "error_hints",
+    "writes",
 }
 _PARAMETER_KEYS = {
     "in",
@@ -168,6 +170,7 @@ def _load_provider(folder: Path, problems: list[str]) -> Provider | None:
         services=tuple(services),
     )
     check_cross_references(provider, problems)
+    check_writes(provider, problems)
     return provider
 
 
@@ -245,6 +248,7 @@ def _load_resource(
         columns=tuple(columns),
         examples=tuple(examples),
         identity=_identity(body.get("identity"), spot, problems),
+        writes=load_writes(body.get("writes"), columns, spot, problems),
         error_hints={
             int(k): " ".join(str(v).split()) for k, v in (body.get("error_hints") or {}).items()
         },

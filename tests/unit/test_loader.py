@@ -189,3 +189,28 @@ resources:
     problems = "\n".join(caught.value.problems)
     assert "methods.get.batch_with: 'nowhere' is not a method of this resource" in problems
     assert "methods.others.batch_with: only a get of one record by one path key" in problems
+
+
+def test_a_write_naming_unknown_columns_and_tables_is_reported_with_its_key_path(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from sqlprovider.engine.attach import load_provider as _unused  # noqa: F401
+    from sqlprovider.spec import default_spec_dir
+
+    spec = tmp_path / "digitalocean"
+    shutil.copytree(default_spec_dir() / "digitalocean", spec)
+    compute = spec / "compute.yaml"
+    text = compute.read_text()
+    text = text.replace("settable: [backup_enabled,", "settable: [no_such_column, backup_enabled,")
+    text = text.replace(
+        "table: digitalocean.compute.droplet_supported_backup_policies, values: name}",
+        "table: digitalocean.compute.nowhere, values: name}",
+    )
+    compute.write_text(text)
+    with pytest.raises(SpecError) as caught:
+        load_providers(tmp_path)
+    message = str(caught.value)
+    assert "writes.update.settable: 'no_such_column' is not a column" in message
+    assert "writes.update.checks: no table digitalocean.compute.nowhere" in message

@@ -1,0 +1,243 @@
+"""Send planned changes: in parallel, paced, never duplicated, optionally waited for.
+
+A POST has no idempotency key, so it is never retried blindly. A 429 means "not processed" and
+is retried by the client. After a 5xx, a timeout or a dropped connection the answer is lost
+but the write may have happened: the resource's `confirm` list (the Droplet's actions) is read,
+and the call is repeated only when no matching record started after the first attempt. When
+that list cannot be read either, the outcome is reported as unknown, never guessed. Imports
+`http`, `engine.changes`, `spec` and `errors`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlprovider.engine.changes import Change, fill_path
+from sqlprovider.engine.rows import dig
+from sqlprovider.errors import ApiError, Error, ServiceError
+from sqlprovider.http import ApiClient, RequestStats
+from sqlprovider.spec import Resource, Write
+
+_logger = logging.getLogger(__name__)
+
+#: Seconds a confirm tolerates between our clock and the API's (its times are whole seconds).
+CLOCK_SLACK = 2.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one planned call (one row of `sqlprovider_changes`).
+
+    Attributes:
+        status: ``planned`` (dry run), ``accepted`` (the API took it), a final status of the
+            created record when waited for (``completed``, ``errored``), ``failed`` (refused,
+            nothing changed), ``unknown`` (the answer was lost and could not be confirmed) or
+            ``not sent`` (an earlier failure stopped it).
+        record_id: the created record's id (the action id).
+        attempts: requests made for it (POSTs; confirms are not counted).
+    """
+
+    change: Change
+    status: str
+    record_id: Any = None
+    error: str | None = None
+    attempts: int = 0
+    confirmed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Whether the API accepted the call (and, when waited for, did not report an error)."""
+        return self.status in ("accepted", "completed", "in-progress")
+
+    @property
+    def ok(self) -> bool:
+        """Whether this call needs no attention (accepted, finished, or a dry run)."""
+        return self.error is None and self.status in ("planned", "accepted", "completed")
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A change with the resource and write it belongs to."""
+
+    resource: Resource
+    write: Write
+    row: Mapping[str, Any]
+    change: Change
+
+
+def send_all(
+    client: ApiClient,
+    planned: Sequence[Planned],
+    *,
+    submit: Callable[[Callable[[], Outcome]], Any],
+    stats: RequestStats,
+    attempts: int,
+    cancel: threading.Event | None = None,
+) -> list[Outcome]:
+    """Send every change in parallel (`submit` runs a job on the worker pool); keep the order."""
+
+    def job(one: Planned) -> Callable[[], Outcome]:
+        return lambda: send_one(client, one, stats=stats, attempts=attempts, cancel=cancel)
+
+    futures = [submit(job(p)) for p in planned]
+    return [future.result() for future in futures]
+
+
+def send_one(
+    client: ApiClient,
+    planned: Planned,
+    *,
+    stats: RequestStats,
+    attempts: int,
+    cancel: threading.Event | None = None,
+) -> Outcome:
+    """Send one change; repeat it only when its confirm list shows it did not start."""
+    change, write = planned.change, planned.write
+    first = time.time()
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            answer = client.send(
+                change.verb, change.path, body=change.body, stats=stats, cancel=cancel
+            )
+        except ServiceError as exc:
+            # The answer is lost; the write may or may not have happened.
+            if write.confirm is None:
+                return Outcome(change, "unknown", error=_unknown(exc), attempts=tries)
+            # Give a slow API time to record the action before looking for it.
+            time.sleep(min(0.05 * 2**tries, 2.0))
+            try:
+                found = _confirm(client, planned, since=first - CLOCK_SLACK, stats=stats)
+            except Error as lookup:
+                return Outcome(
+                    change,
+                    "unknown",
+                    error=f"{_unknown(exc)}; and checking whether it started failed: {lookup}",
+                    attempts=tries,
+                )
+            if found is not None:
+                _logger.debug("%s %s: answer lost, found %s", change.verb, change.path, found)
+                return Outcome(change, "accepted", found, attempts=tries, confirmed=True)
+            if tries >= attempts:
+                return Outcome(change, "failed", error=f"{exc} (not started)", attempts=tries)
+            continue
+        except ApiError as exc:
+            return Outcome(change, "failed", error=str(exc), attempts=tries)
+        record = dig(answer, write.operation.records) if isinstance(answer, dict) else None
+        record_id = record.get(write.answer_id) if isinstance(record, dict) else None
+        return Outcome(change, "accepted", record_id, attempts=tries)
+
+
+def _confirm(
+    client: ApiClient, planned: Planned, *, since: float, stats: RequestStats
+) -> Any | None:
+    """The id of a record matching the change that started at or after `since`, else None."""
+    confirm = planned.write.confirm
+    assert confirm is not None
+    path = fill_path(planned.resource, confirm.path, planned.row)
+    wanted = (
+        planned.change.body.get(confirm.match) if isinstance(planned.change.body, dict) else None
+    )
+    page = 1
+    while page <= 50:  # bounded: 50 pages of 200 records
+        body = client.send(
+            "GET",
+            path,
+            query={"page": page, "per_page": 200},
+            stats=stats,
+            retry_statuses=frozenset({429, 500, 502, 503, 504}),
+        )
+        records = dig(body, confirm.records) if isinstance(body, dict) else None
+        for record in records or ():
+            if not isinstance(record, dict) or record.get(confirm.match) != wanted:
+                continue
+            started = _epoch(record.get(confirm.started))
+            if started is not None and started >= since:
+                return record.get(planned.write.answer_id)
+        if not (isinstance(body, dict) and dig(body, ("links", "pages", "next"))):
+            return None
+        page += 1
+    return None
+
+
+def wait_for(
+    client: ApiClient,
+    outcomes: list[Outcome],
+    writes: Sequence[Write],
+    *,
+    timeout: float,
+    stats: RequestStats,
+    cancel: threading.Event | None = None,
+) -> list[Outcome]:
+    """Poll every accepted record until it is done or failed, for at most `timeout` seconds.
+
+    Polls are paced by the client's rate limiter and spaced out (0.5 s, growing to 5 s); a
+    record still unfinished at the deadline keeps the status ``in-progress`` and is reported.
+    """
+    deadline = time.monotonic() + timeout
+    pending = {
+        i
+        for i, o in enumerate(outcomes)
+        if o.changed and writes[i].wait and o.record_id is not None
+    }
+    pause = 0.5
+    out = list(outcomes)
+    while pending:
+        for i in sorted(pending):
+            wait = writes[i].wait
+            assert wait is not None
+            path = wait.path.replace("{id}", str(out[i].record_id))
+            try:
+                body = client.send(
+                    "GET", path, stats=stats, retry_statuses=frozenset({429, 500, 502, 503, 504})
+                )
+            except Error as exc:
+                out[i] = replace(out[i], status="in-progress", error=f"could not follow it: {exc}")
+                pending.discard(i)
+                continue
+            record = dig(body, wait.records) if isinstance(body, dict) else None
+            status = record.get(wait.status) if isinstance(record, dict) else None
+            if status in wait.done:
+                out[i] = replace(out[i], status=str(status))
+                pending.discard(i)
+            elif status in wait.failed:
+                out[i] = replace(out[i], status=str(status), error=f"the API reports it {status}")
+                pending.discard(i)
+        if not pending:
+            break
+        left = deadline - time.monotonic()
+        if left <= 0:
+            for i in pending:
+                out[i] = replace(
+                    out[i], status="in-progress", error=f"not finished after {timeout:g} s"
+                )
+            break
+        if cancel is not None and cancel.wait(min(pause, left)):
+            break
+        if cancel is None:
+            time.sleep(min(pause, left))
+        pause = min(pause * 2, 5.0)
+    return out
+
+
+def _unknown(exc: Exception) -> str:
+    return f"{exc}; the API may or may not have carried it out"
+
+
+def _epoch(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.timestamp()
