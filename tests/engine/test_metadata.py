@@ -53,6 +53,13 @@ def test_show_methods(con: sqlprovider.Connection) -> None:
     assert sorted(found) == [
         ("get", "droplet_id", "", "SELECT", "/v2/droplets/{droplet_id}/backups/policy"),
         ("list", "", "page, per_page", "SELECT", "/v2/droplets/backups/policies"),
+        (
+            "update",
+            "droplet_id",
+            "backup_enabled, backup_policy_plan, backup_policy_weekday, backup_policy_hour",
+            "UPDATE",
+            "/v2/droplets/{droplet_id}/actions",
+        ),
     ]
 
 
