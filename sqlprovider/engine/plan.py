@@ -223,7 +223,38 @@ def plan_calls(
     for combo in itertools.product(*(choices[n] for n in names_in_order)):
         chosen = dict(zip(names_in_order, combo, strict=True))
         calls.append(_make_call(resource, method, chosen, given, page, per_page, max_per_page))
+        for extra, echoed in _left_out(resource, method, chosen):
+            calls.append(
+                _make_call(resource, method, extra, given, page, per_page, max_per_page, echoed)
+            )
     return calls
+
+
+def _left_out(
+    resource: Resource, method: Method, chosen: dict[str, Any]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The calls that complete a filter the API applies too narrowly (`leaves_out`).
+
+    `tag_name = 'k8s'` leaves GPU Droplets out, so `type = gpus` is listed too, without the tag
+    filter; the tag stays in the rows' echo, where the parameter's `matches` column checks it
+    on each record (SQLite re-checks, the parameter is not exact). Returns (sent, echo-only).
+    """
+    out = []
+    for name, value in chosen.items():
+        parameter = resource.parameter(name)
+        for values in parameter.leaves_out:
+            pinned = dict(values)
+            if not set(pinned) <= set(method.params):
+                continue
+            kept = {
+                other: v
+                for other, v in chosen.items()
+                if other != name
+                and other not in pinned
+                and not any(_conflicts(resource, resource.parameter(k), {other}) for k in pinned)
+            }
+            out.append(({**kept, **pinned}, {name: value}))
+    return out
 
 
 def _make_call(
@@ -234,6 +265,7 @@ def _make_call(
     page: int | None,
     per_page: int | None,
     max_per_page: int,
+    echo_only: dict[str, Any] | None = None,
 ) -> Call:
     path = method.path
     for name in method.path_params:
@@ -243,6 +275,8 @@ def _make_call(
     for parameter in resource.parameters:
         if parameter.name in chosen:
             echo[parameter.name] = chosen[parameter.name]
+        elif echo_only and parameter.name in echo_only:
+            echo[parameter.name] = echo_only[parameter.name]
         elif parameter.role is not None and parameter.name in given:
             echo[parameter.name] = given[parameter.name][0]
         else:

@@ -90,6 +90,8 @@ def _extractor(column: Column) -> Extractor:
     if column.scope == "response":
         return lambda record, response, echo: convert(dig(response, path))
     parameter = column.parameter
+    if parameter is not None and column.matches is not None:
+        return _matching(parameter, *column.matches, convert)
     if parameter is not None:
         key = path[0]
 
@@ -119,6 +121,32 @@ def _extractor(column: Column) -> Extractor:
 
         return nested
     return lambda record, response, echo: convert(dig(record, path))
+
+
+def _matching(
+    parameter: str, kind: str, target: tuple[str, ...], convert: Callable[[Any], Any]
+) -> Extractor:
+    """A filter parameter's column: the value asked for, on the rows that meet the filter.
+
+    `WHERE tag_name = 'k8s'` then holds on exactly the records whose tags contain k8s, whether
+    the API filtered them or the engine listed them unfiltered (GPU Droplets), and SQLite can
+    check the rows the API did not.
+    """
+
+    def matched(record: dict[str, Any], response: Any, echo: dict[str, Any]) -> Any:
+        wanted = echo.get(parameter)
+        if wanted is None:
+            return None
+        found = dig(record, target)
+        if kind == "element":
+            hit = isinstance(found, list) and any(
+                type(v) is type(wanted) and v == wanted for v in found
+            )
+        else:
+            hit = type(found) is type(wanted) and found == wanted
+        return convert(wanted) if hit else None
+
+    return matched
 
 
 def _as_scalar(value: Any) -> Any:
@@ -207,7 +235,7 @@ def row_builder(resource: Resource, used: frozenset[int]) -> RowBuilder:
         value = f"v{index}"
         values.append(value)
         path = column.path
-        echoed = column.parameter is not None and len(path) == 1
+        echoed = column.parameter is not None and len(path) == 1 and column.matches is None
         inline = column.scope == "record" and (column.parameter is None or echoed)
         if not inline or not 1 <= len(path) <= 2:
             namespace[f"X{index}"] = readers[index]

@@ -27,6 +27,15 @@ def check_resource(resource: Resource, spot: str, problems: list[str]) -> None:
                 problems.append(
                     f"{spot}.parameters.{parameter.name}.conflicts_with: unknown '{other}'"
                 )
+        for number, values in enumerate(parameter.leaves_out):
+            where = f"{spot}.parameters.{parameter.name}.leaves_out[{number}]"
+            if parameter.matches is None or parameter.exact:
+                problems.append(
+                    f"{where}: needs matches and exact: false, so SQLite checks those records"
+                )
+            for other, value in values:
+                if other not in names or value not in resource.parameter(other).enum:
+                    problems.append(f"{where}: {other}: {value} is not a value of a parameter")
         used = any(parameter.name in m.params for m in resource.methods) or parameter.role
         if not used:
             problems.append(f"{spot}.parameters.{parameter.name}: no method sends it")

@@ -23,6 +23,7 @@ from sqlprovider.spec.model import (
     ColumnType,
     EmptyAnswer,
     Example,
+    Match,
     Method,
     Pagination,
     Parameter,
@@ -62,6 +63,8 @@ _PARAMETER_KEYS = {
     "values_from",
     "values_where",
     "example",
+    "matches",
+    "leaves_out",
 }
 _METHOD_KEYS = {
     "path",
@@ -335,7 +338,36 @@ def _load_parameter(name: str, body: dict[str, Any], spot: str, problems: list[s
         values_from=tuple(body.get("values_from") or ()),
         values_where={str(k): " ".join(str(v).split()) for k, v in values_where.items()},
         example=body.get("example"),
+        matches=_load_match(body.get("matches"), f"{spot}.matches", problems),
+        leaves_out=_load_leaves_out(body.get("leaves_out"), f"{spot}.leaves_out", problems),
     )
+
+
+def _load_match(raw: Any, spot: str, problems: list[str]) -> Match | None:
+    """`matches: {column: tags, as: element}`: what the filter means on a record."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("column"), str):
+        problems.append(f"{spot}: must be {{column: NAME, as: element|value}}")
+        return None
+    _unknown_keys(raw, {"column", "as"}, spot, problems)
+    kind = raw.get("as", "element")
+    if kind not in ("element", "value"):
+        problems.append(f"{spot}.as: must be element or value, not {kind!r}")
+        kind = "element"
+    return Match(raw["column"], kind)
+
+
+def _load_leaves_out(
+    raw: Any, spot: str, problems: list[str]
+) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """`leaves_out: [{type: gpus}]`: parameter values whose records the filter leaves out."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, dict) and item for item in raw):
+        problems.append(f"{spot}: must be a list of {{parameter: value}} mappings")
+        return ()
+    return tuple(tuple((str(k), str(v)) for k, v in item.items()) for item in raw)
 
 
 def _load_method(
@@ -461,6 +493,7 @@ def _load_columns(
                     parameter=parameter.name,
                 )
             )
+    columns = [_with_match(c, by_parameter, columns, spot, problems) for c in columns]
     if RAW_COLUMN in declared_names:
         problems.append(f"{spot}.columns.{RAW_COLUMN}: the name is reserved for the whole record")
     columns.append(
@@ -473,6 +506,28 @@ def _load_columns(
         )
     )
     return columns
+
+
+def _with_match(
+    column: Column,
+    parameters: dict[str, Parameter],
+    columns: list[Column],
+    spot: str,
+    problems: list[str],
+) -> Column:
+    """A parameter's column learns the record column its filter is tested against."""
+    parameter = parameters.get(column.parameter or "")
+    if parameter is None or parameter.matches is None:
+        return column
+    where = f"{spot}.parameters.{parameter.name}.matches"
+    target = next((c for c in columns if c.name == parameter.matches.column), None)
+    if target is None or target.parameter is not None or target.scope != "record":
+        problems.append(f"{where}: '{parameter.matches.column}' is not a record column")
+        return column
+    if parameter.matches.kind == "element" and target.type != "json":
+        problems.append(f"{where}: as element needs a json (array) column, not {target.type}")
+        return column
+    return replace(column, matches=(parameter.matches.kind, target.path))
 
 
 def _text(data: dict[str, Any], key: str, where: str, problems: list[str]) -> str:

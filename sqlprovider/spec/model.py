@@ -45,6 +45,15 @@ class Pagination:
 
 
 @dataclass(frozen=True)
+class Match:
+    """The meaning of an API filter on a record: `column` holds the value (``element``: as one
+    item of a JSON array, such as a tag in ``tags``; ``value``: as the whole value)."""
+
+    column: str
+    kind: Literal["element", "value"] = "element"
+
+
+@dataclass(frozen=True)
 class Parameter:
     """One API parameter of a resource, which SQL supplies through `column = value`.
 
@@ -58,6 +67,12 @@ class Parameter:
             its rows must meet to be a valid key here: ``engine NOT IN ('redis', 'valkey')`` for
             clusters that have backups. `sync` reads the keyed table only for those rows.
         role: ``page`` or ``per_page`` for the pagination parameters the engine adds itself.
+        matches: what the filter means in terms of a record column (``tags`` holds the value):
+            the parameter's column then shows the value only on rows that meet it, so SQLite
+            can check rows the API did not filter.
+        leaves_out: parameter values (``{type: gpus}``) whose records the API's filter leaves
+            out although they may meet it: the engine also lists those records without the
+            filter and SQLite checks `matches` on them, so the pushed filter stays exact.
     """
 
     name: str
@@ -76,6 +91,8 @@ class Parameter:
     values_where: dict[str, str] = field(default_factory=dict)
     example: str | int | None = None
     role: Literal["page", "per_page"] | None = None
+    matches: Match | None = None
+    leaves_out: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,6 +213,8 @@ class Column:
         path: dotted path into the record (or into the response when `scope` is ``response``).
         hidden: left out of ``SELECT *`` (parameters and ``raw``), still usable in WHERE.
         parameter: the API parameter this column feeds, if any.
+        matches: for a parameter with `Parameter.matches`, the test and the record path it
+            reads: the column shows the parameter's value only on rows that meet it.
     """
 
     name: str
@@ -205,6 +224,7 @@ class Column:
     scope: Literal["record", "response"] = "record"
     hidden: bool = False
     parameter: str | None = None
+    matches: tuple[Literal["element", "value"], tuple[str, ...]] | None = None
 
     @property
     def sqlite_type(self) -> str:

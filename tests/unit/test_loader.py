@@ -214,3 +214,56 @@ def test_a_write_naming_unknown_columns_and_tables_is_reported_with_its_key_path
     message = str(caught.value)
     assert "writes.update.settable: 'no_such_column' is not a column" in message
     assert "writes.update.checks: no table digitalocean.compute.nowhere" in message
+
+
+def test_matches_leaves_out_empty_on_and_map_key_are_checked(tmp_path: Path) -> None:
+    root = write_spec(
+        tmp_path,
+        """
+service: things
+description: Things.
+resources:
+  widgets:
+    description: Widgets.
+    parameters:
+      tag: {in: query, type: string, description: Tag., matches: {column: name, as: element}}
+      kind: {in: query, type: string, enum: [a, b], description: Kind., leaves_out: [{kind: c}]}
+      colour: {in: query, type: string, description: Colour., matches: {column: nope}}
+    methods:
+      list:
+        path: /v1/widgets
+        records: widgets
+        query: [tag, kind, colour]
+        map_key: id
+        empty_on: [{status: 200, notice: x}, {status: 422, notice: y}]
+    columns:
+      id: {type: integer, description: Id.}
+      name: {type: text, description: Name.}
+    examples:
+      - {description: All., sql: SELECT * FROM acme.things.widgets}
+""",
+    )
+    with pytest.raises(SpecError) as caught:
+        load_providers(root)
+    text = str(caught.value)
+    assert "tag.matches: as element needs a json (array) column, not text" in text
+    assert "colour.matches: 'nope' is not a record column" in text
+    assert "kind.leaves_out[0]: needs matches and exact: false" in text
+    assert "kind.leaves_out[0]: kind: c is not a value of a parameter" in text
+    assert "list.map_key: names the field a map's keys hold, for shape: map only" in text
+    assert "empty_on[0].status: a 4xx status, not 200" in text
+    assert "empty_on[1]: needs id or message" in text
+
+
+def test_the_bundled_tag_filter_is_completed_for_gpu_droplets() -> None:
+    from sqlprovider.engine.plan import plan_calls
+
+    (provider,) = load_providers()
+    droplets = provider.resource("digitalocean.compute.droplets")
+    calls = plan_calls(droplets, ["tag_name"], ["k8s"], 200)
+    assert [c.query for c in calls] == [(("tag_name", "k8s"),), (("type", "gpus"),)]
+    assert [c.echo["tag_name"] for c in calls] == ["k8s", "k8s"]
+    assert [c.echo["type"] for c in calls] == ["droplets", "gpus"]
+    policies = provider.resource("digitalocean.compute.droplet_backup_policies")
+    listing = next(m for m in policies.methods if m.name == "list")
+    assert (listing.map_key, listing.map_key_type) == ("droplet_id", "integer")
