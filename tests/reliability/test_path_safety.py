@@ -106,7 +106,8 @@ TARGETS: list[tuple[str, str, str, set[str]]] = [
     (DROPLETS, "per_page", "", {"page", "per_page", "type"}),
     (POLICIES, "per_page", "", {"page", "per_page"}),
     (BACKUPS, "per_page", " AND droplet_id = 7", {"page", "per_page"}),
-    (DROPLETS, "tag_name", "", {"page", "per_page", "tag_name"}),
+    # The tag filter leaves GPU Droplets out: they are listed with type=gpus (never with the tag).
+    (DROPLETS, "tag_name", "", {"page", "per_page", "tag_name", "type"}),
     (DROPLETS, "name", "", {"page", "per_page", "name", "type"}),
     (DROPLETS, "type", "", {"page", "per_page", "type"}),
     (CLUSTERS, "tag_name", "", {"tag_name"}),

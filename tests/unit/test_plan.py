@@ -113,9 +113,12 @@ def test_unconstrained_droplets_list_both_types(provider: Provider) -> None:
 
 def test_tag_filter_cannot_be_combined_with_type(provider: Provider) -> None:
     droplets = table(provider, "compute.droplets")
-    (tagged,) = plan_calls(droplets, ["tag_name"], ["prod"], 200)
+    tagged, gpus = plan_calls(droplets, ["tag_name"], ["prod"], 200)
     assert dict(tagged.query) == {"tag_name": "prod"}
     assert tagged.echo["type"] == "droplets"  # what the API returns without a type
+    # The tag filter leaves GPU Droplets out: they are listed apart, never with the tag.
+    assert dict(gpus.query) == {"type": "gpus"}
+    assert gpus.echo == {**tagged.echo, "type": "gpus"}
 
 
 def test_page_and_per_page_are_exact(provider: Provider) -> None:
