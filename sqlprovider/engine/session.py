@@ -32,12 +32,13 @@ from sqlprovider.spec import Provider, Resource
 
 _logger = logging.getLogger(__name__)
 
-#: FROM or JOIN, or a comma after a FROM: where a second table can enter a statement.
-_SECOND_TABLE = re.compile(r"\bjoin\b|\bfrom\b[\s\S]*(?:\bfrom\b|,)")
+#: JOIN, or a comma after a FROM: where a second table can join the first. (A subquery's own
+#: FROM cannot supply keys through a join: SQLite hands an IN (SELECT ...) over as one set.)
+_SECOND_TABLE = re.compile(r"\bjoin\b|\bfrom\b[\s\S]*,")
 
 
-def _reads_several_tables(lowered_sql: str) -> bool:
-    """Whether the statement may read two tables, so that one could supply the other's keys.
+def _may_join(lowered_sql: str) -> bool:
+    """Whether the statement may join two tables, so that one could supply the other's keys.
 
     A cheap look at the text that may say yes wrongly (a word in a string) but never says no
     to a join: it keeps a one-table statement from paying for a SQL parser (~0.25 s to import
@@ -159,7 +160,7 @@ class Session:
 
     def _key_sources(self, statement: Statement) -> tuple[Any, ...]:
         sql = statement.sql
-        if not sql or not _reads_several_tables(sql.lower()):
+        if not sql or not _may_join(sql.lower()):
             return ()
         if not any(name in sql.lower() for name in self._keyed_names):
             return ()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import apsw
 import pytest
@@ -254,3 +256,29 @@ def test_no_query_solution_explains_only_the_failing_statement(con: sqlprovider.
     message = str(caught.value)
     assert "digitalocean.compute.droplet_backups can only be read once droplet_id" in message
     assert "databases" not in message
+
+
+def test_statements_without_a_join_do_not_import_a_sql_parser() -> None:
+    """sqlglot costs ~0.25 s to import: only a join's key analysis may pay for it."""
+    code = """
+import sys, sqlprovider
+from sqlprovider.sandbox import Sandbox
+with Sandbox(seed=1, droplets=5) as sb, sqlprovider.connect(token=sb.token, api_url=sb.url) as con:
+    one = con.execute("SELECT count(*) FROM digitalocean.compute.droplet_backup_policies").fetchall()
+    subquery = con.execute(
+        "SELECT count(*) FROM digitalocean.compute.droplet_backups"
+        " WHERE droplet_id IN (SELECT id FROM digitalocean.compute.droplets)"
+    ).fetchall()
+    before = any(m.startswith("sqlglot") for m in sys.modules)
+    con.execute(
+        "SELECT count(*) FROM digitalocean.compute.droplets d"
+        " JOIN digitalocean.compute.droplet_backups b ON b.droplet_id = d.id"
+    ).fetchall()
+    print(one[0][0], subquery[0][0], before, any(m.startswith("sqlglot") for m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    policies, backups, before, after = out.stdout.split()
+    assert int(policies) == 5
+    assert int(backups) > 0
+    assert (before, after) == ("False", "True")
