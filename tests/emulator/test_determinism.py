@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import requests
 
 from sqlprovider.sandbox import Sandbox
@@ -48,18 +46,16 @@ def test_different_seed_different_data() -> None:
     assert first[4] != other[4]
 
 
-def test_hundred_thousand_droplets_build_fast_and_serve_fast() -> None:
-    started = time.monotonic()
+def test_hundred_thousand_droplets_build_and_serve() -> None:
+    """A large account is built and served page by page (its speed is measured by
+    benchmarks/sandbox_capacity.py, not asserted here: a shared CI machine is no stopwatch)."""
     account = Account(seed=9, droplets=100_000, clusters=6)
-    assert time.monotonic() - started < 10  # about 1 s on a laptop; generous for CI
     assert len(account.droplet_ids()) == 100_000
     with Sandbox(seed=9, droplets=100_000) as sb:
         session = make_session(sb)
-        started = time.monotonic()
         for page in (1, 250, 500):
             url = f"{sb.url}/v2/droplets/backups/policies?per_page=200&page={page}"
             body = session.get(url, timeout=10).json()
             assert len(body["policies"]) == 200
             assert body["meta"]["total"] == 100_000
-        assert time.monotonic() - started < 2.0
         assert isinstance(requests.get(sb.url, timeout=10).status_code, int)
