@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlprovider.engine.changes import Change, fill_path
 from sqlprovider.engine.rows import dig
-from sqlprovider.errors import ApiError, Error, ServiceError
+from sqlprovider.errors import ApiError, Error, ResponseError, ServiceError
 from sqlprovider.http import ApiClient, RequestStats
 from sqlprovider.spec import Resource, Write
 
@@ -130,9 +130,15 @@ def send_one(
             continue
         except ApiError as exc:
             return Outcome(change, "failed", error=str(exc), attempts=tries)
-        record = dig(answer, write.operation.records) if isinstance(answer, dict) else None
+        record = _found(answer, write.operation.records)
         record_id = record.get(write.answer_id) if isinstance(record, dict) else None
         return Outcome(change, "accepted", record_id, attempts=tries)
+
+
+def _found(body: Any, path: tuple[str, ...]) -> Any:
+    """The value at `path` in an answer, or None when it is absent."""
+    value = dig(body, path) if isinstance(body, dict) else None
+    return value if isinstance(value, (dict, list, str, int, float)) else None
 
 
 def _confirm(
@@ -154,14 +160,21 @@ def _confirm(
             stats=stats,
             retry_statuses=frozenset({429, 500, 502, 503, 504}),
         )
-        records = dig(body, confirm.records) if isinstance(body, dict) else None
-        for record in records or ():
+        records = _found(body, confirm.records)
+        if not isinstance(records, list):
+            raise ResponseError(
+                f"GET {path} answered without a list at {'.'.join(confirm.records)}",
+                status=200,
+                method="GET",
+                url=path,
+            )
+        for record in records:
             if not isinstance(record, dict) or record.get(confirm.match) != wanted:
                 continue
             started = _epoch(record.get(confirm.started))
             if started is not None and started >= since:
                 return record.get(planned.write.answer_id)
-        if not (isinstance(body, dict) and dig(body, ("links", "pages", "next"))):
+        if len(records) < 200 or not _found(body, ("links", "pages", "next")):
             return None
         page += 1
     return None
@@ -202,7 +215,7 @@ def wait_for(
                 out[i] = replace(out[i], status="in-progress", error=f"could not follow it: {exc}")
                 pending.discard(i)
                 continue
-            record = dig(body, wait.records) if isinstance(body, dict) else None
+            record = _found(body, wait.records)
             status = record.get(wait.status) if isinstance(record, dict) else None
             if status in wait.done:
                 out[i] = replace(out[i], status=str(status))

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from .catalog import RETENTION_DAYS, WEEKDAYS, WINDOW_LENGTH_HOURS, WINDOW_STARTS
+from .catalog import REGIONS, RETENTION_DAYS, WEEKDAYS, WINDOW_LENGTH_HOURS, WINDOW_STARTS
 from .data import Account
-from .records import Policy, iso
+from .lifecycle import ActionBook
+from .records import Policy
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 20
@@ -54,6 +54,7 @@ class _Request:
     query: Mapping[str, str]
     body: bytes
     base_url: str
+    errored: bool = False
 
 
 Handler = Callable[["Api", _Request, str], Reply]
@@ -62,12 +63,20 @@ Handler = Callable[["Api", _Request, str], Reply]
 class Api:
     """Answers requests from an `Account`."""
 
-    def __init__(self, account: Account) -> None:
-        """Serve `account`."""
+    def __init__(self, account: Account, book: ActionBook | None = None) -> None:
+        """Serve `account`; `book` keeps the actions POSTs start (and finishes them)."""
         self.account = account
+        self.book = book or ActionBook()
 
     def handle(
-        self, method: str, path: str, query: Mapping[str, str], body: bytes, base_url: str
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        body: bytes,
+        base_url: str,
+        *,
+        errored: bool = False,
     ) -> Reply:
         """Route one request.
 
@@ -77,8 +86,16 @@ class Api:
             query: Query parameters (first value of each name), in request order.
             body: Raw request body.
             base_url: `http://host:port` as the client addressed us (for absolute links).
+            errored: an action this request starts will end `errored` (a fault).
         """
-        request = _Request(path, query, body, base_url)
+        self.book.settle()
+        if method == "GET":
+            read = self.book.answer(
+                path, dict(query), lambda i: self.account.droplet(i) is not None
+            )
+            if read is not None:
+                return Reply(*read)
+        request = _Request(path, query, body, base_url, errored)
         for route_method, pattern, handler in _ROUTES:
             match = pattern.fullmatch(path)
             if match is not None and route_method == method:
@@ -171,26 +188,20 @@ class Api:
                 f"Action type {action!r} is not supported by the sandbox; it emulates "
                 "enable_backups, disable_backups and change_backup_policy."
             )
-        region = self.account.set_policy(droplet_id, policy)
-        if region is None:  # removed concurrently
-            return not_found()
-        started = int(time.time())
-        return Reply(
-            201,
-            {
-                "action": {
-                    "id": self.account.next_action_id(),
-                    "status": "in-progress",
-                    "type": action,
-                    "started_at": iso(started),
-                    "completed_at": None,
-                    "resource_id": droplet_id,
-                    "resource_type": "droplet",
-                    "region": region,
-                    "region_slug": region["slug"],
-                }
-            },
+        account = self.account
+
+        def effect() -> None:
+            account.set_policy(droplet_id, policy)
+
+        started = self.book.start(
+            account.next_action_id(),
+            droplet_id,
+            action,
+            dict(REGIONS[record.region]),
+            effect,
+            errored=req.errored,
         )
+        return Reply(201, {"action": started})
 
     # --- databases --------------------------------------------------------------------------
 

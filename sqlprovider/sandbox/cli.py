@@ -36,6 +36,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--token", default=None, help="bearer token to accept (default: random sandbox-...)")
     add("--latency-ms", type=float, default=0.0, help="delay added to every request")
+    add(
+        "--action-seconds",
+        type=float,
+        default=0.0,
+        help="seconds a Droplet action stays in-progress before it completes",
+    )
     add("--jitter-ms", type=float, default=0.0, help="extra random delay, 0..N ms")
     add("--per-minute", type=int, default=250, help="burst limit per token (default 250)")
     add("--per-hour", type=int, default=5000, help="hourly limit per token (default 5000)")
@@ -84,6 +90,7 @@ def build_sandbox(args: argparse.Namespace) -> Sandbox:
         clusters=args.clusters,
         token=args.token,
         latency_ms=args.latency_ms,
+        action_seconds=args.action_seconds,
         jitter_ms=args.jitter_ms,
         per_minute=args.per_minute,
         per_hour=args.per_hour,

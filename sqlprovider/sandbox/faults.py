@@ -24,7 +24,10 @@ STATUS_KINDS: dict[str, int] = {
     "401": 401,
 }
 BODY_KINDS: tuple[str, ...] = ("reset", "truncate", "slow")
-KINDS: tuple[str, ...] = (*STATUS_KINDS, *BODY_KINDS, "mutate")
+#: Faults for writes: the request is carried out, then its answer is lost (a 500, or the
+#: connection dropped mid-body), or the action it starts ends `errored`.
+APPLY_KINDS: dict[str, str | int] = {"apply-500": 500, "apply-503": 503, "apply-reset": "reset"}
+KINDS: tuple[str, ...] = (*STATUS_KINDS, *BODY_KINDS, "mutate", *APPLY_KINDS, "errored")
 
 
 @dataclass(frozen=True)

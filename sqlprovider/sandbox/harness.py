@@ -13,6 +13,7 @@ from types import TracebackType
 
 from .data import Account
 from .faults import Faults
+from .lifecycle import ActionBook
 from .ratelimit import RateLimiter
 from .server import SandboxHTTPServer
 from .service import RequestRecord, Service
@@ -41,6 +42,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         now: int | None = None,
+        action_seconds: float = 0.0,
     ) -> None:
         """Build the account (the server starts with `start()` or `with`).
 
@@ -58,6 +60,8 @@ class Sandbox:
             host: Interface to bind.
             port: Port to bind; 0 picks a free one.
             now: The account's clock in epoch seconds (default: a fixed instant).
+            action_seconds: Seconds a Droplet action stays in-progress before it completes
+                (and changes the account); 0 applies it at once.
         """
         self.account = Account(seed=seed, droplets=droplets, clusters=clusters, now=now)
         self.token = token or f"sandbox-{secrets.token_hex(16)}"
@@ -71,6 +75,7 @@ class Sandbox:
             latency_ms,
             jitter_ms,
             seed,
+            action_seconds,
         )
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -95,6 +100,11 @@ class Sandbox:
     def requests(self) -> list[RequestRecord]:
         """A snapshot of the requests received so far (method, path, query, status, fault)."""
         return self._service.requests()
+
+    @property
+    def actions(self) -> ActionBook:
+        """The actions POSTs started (count them to prove no duplicate was made)."""
+        return self._service.api.book
 
     def clear_requests(self) -> None:
         """Forget the requests received so far."""

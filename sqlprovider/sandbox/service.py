@@ -17,7 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .api import Api, Reply, error
 from .data import Account
-from .faults import BODY_KINDS, STATUS_KINDS, FaultInjector, Faults
+from .faults import APPLY_KINDS, BODY_KINDS, STATUS_KINDS, FaultInjector, Faults
+from .lifecycle import ActionBook
 from .ratelimit import RateLimiter
 
 _INJECTED: dict[int, tuple[str, str]] = {
@@ -64,11 +65,13 @@ class Service:
         latency_ms: float = 0.0,
         jitter_ms: float = 0.0,
         seed: int = 0,
+        action_seconds: float = 0.0,
     ) -> None:
-        """Wire the pipeline; `seed` drives the latency jitter."""
+        """Wire the pipeline; `seed` drives the latency jitter; actions finish after
+        `action_seconds`."""
         if latency_ms < 0 or jitter_ms < 0:
             raise ValueError("latency_ms and jitter_ms must be >= 0")
-        self.api = Api(account)
+        self.api = Api(account, ActionBook(action_seconds))
         self.token = token
         self.limiter = limiter
         self.latency_ms = latency_ms
@@ -134,7 +137,10 @@ class Service:
         else:
             if fault == "mutate":
                 self.api.account.mutate()
-            reply = self._route(method, path, query, body, base_url)
+            reply = self._route(method, path, query, body, base_url, fault == "errored")
+            lost = APPLY_KINDS.get(fault or "")
+            if isinstance(lost, int):  # carried out, but the answer says it failed
+                reply = error(lost, *_INJECTED[lost])
         if reply.status >= 400 and isinstance(reply.body, dict):
             reply.body["request_id"] = self._request_id()
         payload = json.dumps(reply.body, separators=(",", ":")).encode()
@@ -143,13 +149,21 @@ class Service:
         with self._lock:
             self._log.append(RequestRecord(method, path, query, reply.status, fault))
         body_fault = fault if fault in BODY_KINDS else None
+        if APPLY_KINDS.get(fault or "") == "reset":
+            body_fault = "reset"
         return Outcome(reply.status, out_headers, payload, body_fault, injector.faults.slow_seconds)
 
     def _route(
-        self, method: str, path: str, query: dict[str, str], body: bytes, base_url: str
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: bytes,
+        base_url: str,
+        errored: bool = False,
     ) -> Reply:
         try:
-            return self.api.handle(method, path, query, body, base_url)
+            return self.api.handle(method, path, query, body, base_url, errored=errored)
         except Exception:  # a sandbox bug must still answer like the API would
             return error(500, *_INJECTED[500])
 
