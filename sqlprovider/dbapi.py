@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -20,6 +21,8 @@ import apsw
 from sqlprovider import errors
 from sqlprovider import types as _types
 from sqlprovider.engine.attach import attach
+from sqlprovider.engine.estimate import EXPLAIN_COLUMNS, Collector, explain_rows
+from sqlprovider.engine.estimate import Estimate as Estimate  # the estimator's answer, re-exported
 from sqlprovider.errors import InterfaceError
 from sqlprovider.options import ConnectOptions, describe
 from sqlprovider.sql.apsw_errors import ApswErrorMapping
@@ -62,6 +65,27 @@ DATETIME = _types.DATETIME
 ROWID = _types.ROWID
 
 Parameters = Sequence[Any] | Mapping[str, Any]
+
+_EXPLAIN_API = re.compile(r"\s*EXPLAIN\s+API\s+(.+)\Z", re.IGNORECASE | re.DOTALL)
+
+
+def _is_read_only(db: apsw.Connection, sql: str) -> bool:
+    """Whether every statement in `sql` only reads (asked of SQLite, nothing is run)."""
+    verdicts: list[bool] = []
+
+    def trace(cursor: apsw.Cursor, _sql: str, _bindings: Any) -> bool:
+        verdicts.append(bool(cursor.is_readonly))
+        return False  # stop before the statement runs
+
+    cursor = db.cursor()
+    cursor.exec_trace = trace
+    try:
+        cursor.execute(sql)
+    except apsw.ExecTraceAbort:
+        pass
+    except apsw.Error:
+        return True  # a broken statement fails with its own error when it runs
+    return all(verdicts)
 
 
 def connect(
@@ -184,6 +208,32 @@ class Connection:
         self._session.close()
         db.close()
 
+    def estimate(self, sql: str, parameters: Parameters | None = None) -> Estimate:
+        """The requests `sql` will make, per endpoint, without making most of them.
+
+        The statement runs with its keyed calls counted instead of sent: only the first page
+        of each list is read (and every page of a list whose values a join needs as keys), so
+        the estimate costs a few cheap calls. Parts that are guesses are marked as such.
+
+        Raises:
+            NotSupportedError: `sql` would change something (only reads are estimated).
+        """
+        db = self._checked()
+        if not _is_read_only(db, self.prepare(sql)):
+            raise errors.NotSupportedError(
+                "only a statement that reads can be estimated (EXPLAIN API, --estimate); this "
+                "one would change data"
+            )
+        collector = Collector()
+        self._session.estimating = collector
+        try:
+            cursor = self.execute(sql, parameters)
+            while cursor.description is not None and cursor.fetchmany(1024):
+                pass
+        finally:
+            self._session.estimating = None
+        return collector.result(self._session.client.rate_limits)
+
     def clear_cache(self) -> int:
         """Empty the response cache shared by this process; return how many entries it held."""
         return int(self._session.client.cache.clear())
@@ -255,7 +305,19 @@ class Cursor:
         return self._statement.warnings if self._statement is not None else []
 
     def execute(self, sql: str, parameters: Parameters | None = None) -> Cursor:
-        """Run one statement (or several separated by `;`)."""
+        """Run one statement (or several separated by `;`).
+
+        `EXPLAIN API <statement>` answers, instead of running it, the requests the statement
+        would make per endpoint, their time under the rate limits and their share of the hourly
+        budget (see `Connection.estimate`).
+        """
+        explained = _EXPLAIN_API.match(sql)
+        if explained is not None:
+            answer = explain_rows(self.connection.estimate(explained.group(1), parameters))
+            marks = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(answer))
+            names = ", ".join(f"column{i + 1} AS {n}" for i, n in enumerate(EXPLAIN_COLUMNS))
+            sql = f"SELECT {names} FROM (VALUES {marks})"
+            parameters = [value for row in answer for value in row]
         db = self._open()
         connection = self.connection
         connection._enter()

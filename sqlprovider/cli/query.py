@@ -1,4 +1,8 @@
-"""`sqlprovider query`: run SQL once and print the last statement's result."""
+"""`sqlprovider query`: run SQL once and print the last statement's result.
+
+`--estimate` prints what `EXPLAIN API` answers instead: the requests per endpoint the statement
+would make, the time they take under the rate limits and their share of the hourly budget.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,12 @@ def register(commands: Any) -> None:
     query.add_argument(
         "--stats", action="store_true", help="print the API requests the statement made to stderr"
     )
+    query.add_argument(
+        "--estimate",
+        action="store_true",
+        help="do not run the SQL: show the requests it would make per endpoint, their time "
+        "under the rate limits and share of the hourly budget (as EXPLAIN API does)",
+    )
     add_connection_arguments(query)
     query.set_defaults(run=run_query)
 
@@ -32,7 +42,7 @@ def run_query(args: argparse.Namespace) -> int:
     """Run the SQL and print the last result; errors propagate to `main`."""
     with open_connection(args) as connection:
         cursor = connection.cursor()
-        cursor.execute(args.sql)
+        cursor.execute(("EXPLAIN API " if args.estimate else "") + args.sql)
         columns = [d[0] for d in cursor.description or ()]
         rows = cursor.fetchall() if columns else []
         text = render(args.format, columns, rows) if columns else ""

@@ -8,9 +8,11 @@ Without --table or --query, every list table and the keyed tables reachable from
 (backups of every Droplet, of every cluster that has them). Each run writes in one transaction,
 keeps `<table>_history` (valid_from/valid_to) for rows that changed and logs itself in
 `sqlprovider_syncs`; a failed run leaves the previous data. With --every, runs repeat at that
-interval (15m, 1h, 90s) until interrupted or --runs have been made. A Datasette metadata file
-(table and column descriptions, canned queries) is written beside the database unless
---no-metadata: `datasette FILE.db -m FILE.metadata.json`.
+interval (15m, 1h, 90s) until interrupted or --runs have been made; first the runs are
+estimated (as `EXPLAIN API` does) and an interval whose requests per hour exceed --budget-share
+of the hourly budget is refused with the numbers. Requests are paced under the rate limits.
+A Datasette metadata file (table and column descriptions, canned queries) is written beside the
+database unless --no-metadata: `datasette FILE.db -m FILE.metadata.json`.
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ def register(commands: Any) -> None:
         "--every", metavar="INTERVAL", help="repeat at this interval: 90s, 15m, 1h (default: once)"
     )
     parser.add_argument(
+        "--budget-share",
+        type=float,
+        default=0.5,
+        metavar="SHARE",
+        help="with --every, the most of the hourly API budget the schedule may use, 0 to 1 "
+        "(default 0.5); a longer interval is asked for when the estimate is over it",
+    )
+    parser.add_argument(
         "--runs", type=int, metavar="N", help="with --every, stop after N runs (default: never)"
     )
     metadata = parser.add_mutually_exclusive_group()
@@ -108,6 +118,10 @@ def run_sync(args: argparse.Namespace) -> int:
             _print(sync(connection, args.into, tables=args.table, queries=queries))
             _describe(connection, args, sources)
             return 0
+        from sqlprovider.integrations.budget import check_interval, estimate_sources
+
+        estimate = estimate_sources(connection, sources)
+        sys.stderr.write(check_interval(estimate, interval, args.budget_share) + "\n")
         _describe(connection, args, sources)
         return _repeat(connection, args, queries, interval)
 

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Generator, Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from sqlprovider.engine.estimate import FROM_TOTAL, MADE, NO_TOTAL, PER_KEY, SKIPPED, Collector
 from sqlprovider.engine.plan import Call
 from sqlprovider.engine.rows import dig, records_of
 from sqlprovider.engine.statement import Statement
@@ -74,15 +75,24 @@ class Fetcher:
         retain = bool(call.method.path_params) or resource.qualified_name in (
             statement.retained_sources or ()
         )
+        estimate = statement.estimate
 
         def submit() -> Future[Any]:
+            from concurrent.futures import Future
+
+            if estimate is not None and call.method.path_params:
+                # Estimating: a keyed call is counted, not sent (see engine.estimate).
+                estimate.count(_endpoint(call), 1, PER_KEY)
+                skipped: Future[Any] = Future()
+                skipped.set_result(SKIPPED)
+                return skipped
             # A fresh cached answer is parsed right here: a worker thread would only add a
             # hand-off (and contention for the GIL) to a scan that is pure computation.
             payload = self.client.cached(call.path, query, stats=statement.stats)
             if payload is None:
+                if estimate is not None:
+                    estimate.count(_endpoint(call), 1, MADE)
                 return self.pool.submit(self._get, resource, call.path, query, statement)
-            from concurrent.futures import Future
-
             done: Future[Any] = Future()
             done.set_result(payload)
             return done
@@ -162,12 +172,20 @@ class Fetcher:
             if not self._is_empty_answer(resource, call, exc, statement):
                 raise
             return
+        if body is SKIPPED:
+            return
         where = call.path
         records = list(records_of(body, call.method, where))
         yield records, body, call.echo
         if not call.method.paginated or call.page is not None:
             return
         total = dig(body, self.pagination.total)
+        if statement.estimate is not None and resource.qualified_name not in (
+            statement.retained_sources or ()
+        ):
+            # Estimating, and no join needs this list's values: count its pages, send none.
+            self._count_later_pages(call, statement.estimate, body, total)
+            return
         if isinstance(total, int) and call.per_page:
             yield from self._later_pages(
                 resource, call, statement, total, len(records), window or self.window
@@ -257,6 +275,19 @@ class Fetcher:
             page += 1
             body = outcome(self.start(resource, call, statement, page))
             yield list(records_of(body, call.method, call.path)), body, call.echo
+
+    def _count_later_pages(self, call: Call, estimate: Collector, body: Any, total: Any) -> None:
+        if isinstance(total, int) and call.per_page:
+            estimate.count(
+                _endpoint(call), max(0, math.ceil(total / call.per_page) - 1), FROM_TOTAL
+            )
+        elif isinstance(dig(body, self.pagination.next_link), str):
+            estimate.count(_endpoint(call), 1, NO_TOTAL)
+
+
+def _endpoint(call: Call) -> str:
+    """How an estimate names the endpoint: verb and path template."""
+    return f"{call.method.verb} {call.method.path}"
 
 
 def outcome(future: Future[Any]) -> Any:

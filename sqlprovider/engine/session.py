@@ -20,6 +20,7 @@ import apsw
 
 from sqlprovider.engine.batch import answer_from_list
 from sqlprovider.engine.bindings import inline_bindings
+from sqlprovider.engine.estimate import Collector
 from sqlprovider.engine.fetch import Fetcher, Page, first_page
 from sqlprovider.engine.plan import plan_calls, row_limit
 from sqlprovider.engine.statement import Statement
@@ -84,6 +85,8 @@ class Session:
         self._keyed_names = {name for name, _ in self._keyed}
         self._in_key_query = False
         self.writer = Writer(self, provider, self.options)
+        #: Set by `estimate()`: statements then count their keyed calls instead of sending them.
+        self.estimating: Collector | None = None
 
     def install(self) -> None:
         """Register every resource as an eponymous module and trace statements.
@@ -112,6 +115,7 @@ class Session:
         """apsw's exec trace: a statement is about to run, so it gets a fresh context."""
         if not self._in_key_query:
             self.previous, self.statement = self.statement, Statement(sql, bindings)
+            self.statement.estimate = self.estimating
             # Planning is over once a statement runs: its refusals explain nothing later on.
             self.refusals.clear()
             self.writer.forget_rows()

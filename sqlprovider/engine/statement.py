@@ -2,7 +2,7 @@
 
 SQLite's nested-loop joins call a table's Filter once per outer row, often with a value seen
 before; the memo makes each distinct request once per statement, and lets a join prefetch fill
-in results before SQLite asks for them. Imports `http.stats` only.
+in results before SQLite asks for them. Imports `http.stats` and `engine.estimate`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
+from sqlprovider.engine.estimate import Collector
 from sqlprovider.http.stats import RequestStats
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class Statement:
         prefetched: resources whose join keys were already prefetched.
         notices: what the statement's answer should be read with ("droplet_id 12345: not
             found, 0 rows"), in the order noted, each once.
+        estimate: set while the statement runs only to count its calls (`EXPLAIN API`).
     """
 
     def __init__(self, sql: str | None, bindings: Any = None) -> None:
@@ -44,6 +46,7 @@ class Statement:
         self.notices_left_out = 0
         #: Rows this statement changes through the API (None: it writes to no API table).
         self.changed_rows: int | None = None
+        self.estimate: Collector | None = None
         self._memo: dict[Hashable, Future[Any]] = {}
         self._lock = threading.Lock()
 

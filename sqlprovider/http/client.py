@@ -96,6 +96,11 @@ class ApiClient:
         return self._token
 
     @property
+    def rate_limits(self) -> tuple[tuple[int, float], ...]:
+        """The (requests, seconds) windows requests of this client are paced under."""
+        return self._limiter.limits
+
+    @property
     def cache(self) -> ResponseCache:
         """The response cache this client reads and fills."""
         return self._cache

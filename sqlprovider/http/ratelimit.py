@@ -37,6 +37,11 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._finished = threading.Condition(self._lock)
 
+    @property
+    def limits(self) -> tuple[tuple[int, float], ...]:
+        """The (requests, seconds) windows this pacer keeps (what an estimate is timed under)."""
+        return tuple((limit, seconds) for limit, seconds, _ in self._windows)
+
     def acquire(self, cancel: threading.Event | None = None) -> float:
         """Block until one more request fits every window; return the seconds waited.
 
