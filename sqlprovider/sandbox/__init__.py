@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .faults import KINDS as FAULT_KINDS
 from .faults import Faults
-from .harness import Sandbox
+from .harness import Sandbox, SandboxAccount
 from .service import RequestRecord
 
-__all__ = ["FAULT_KINDS", "Faults", "RequestRecord", "Sandbox"]
+__all__ = ["FAULT_KINDS", "Faults", "RequestRecord", "Sandbox", "SandboxAccount"]

@@ -1,7 +1,8 @@
 """Command-line wiring of `sqlprovider sandbox serve` (also `python -m sqlprovider.sandbox`).
 
 `add_serve_arguments` declares the flags on an argparse parser; `run_serve` starts a `Sandbox`,
-prints one JSON line (`url`, `token`, sizes) on stdout, and serves until SIGINT or SIGTERM, then
+prints one JSON line (`url`, `token`, sizes, and with `--accounts N` the `accounts`' names
+and tokens) on stdout, and serves until SIGINT or SIGTERM, then
 exits 0. Imports nothing from sqlprovider outside this package.
 """
 
@@ -27,6 +28,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add("--seed", type=int, default=1, help="seed of the account data (default 1)")
     add("--droplets", type=int, default=20, help="number of droplets (default 20)")
     add("--clusters", type=int, default=6, help="number of database clusters (default 6)")
+    add(
+        "--accounts",
+        type=int,
+        default=1,
+        help="accounts to serve, each with its own token, seed and rate limit (default 1)",
+    )
     add(
         "--now",
         type=_now,
@@ -99,6 +106,7 @@ def build_sandbox(args: argparse.Namespace) -> Sandbox:
         host=args.host,
         port=args.port,
         now=args.now,
+        accounts=args.accounts,
     )
 
 
@@ -121,13 +129,15 @@ def run_serve(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with sandbox:
-            line = {
+            line: dict[str, object] = {
                 "url": sandbox.url,
                 "token": sandbox.token,
                 "seed": args.seed,
                 "droplets": args.droplets,
                 "clusters": args.clusters,
             }
+            if len(sandbox.accounts) > 1:
+                line["accounts"] = [{"name": a.name, "token": a.token} for a in sandbox.accounts]
             print(json.dumps(line), flush=True)
             while not stop.wait(0.2):
                 pass

@@ -37,7 +37,12 @@ class Account:
     """A seeded DigitalOcean account; every public method is thread-safe."""
 
     def __init__(
-        self, seed: int = 1, droplets: int = 20, clusters: int = 6, now: int | None = None
+        self,
+        seed: int = 1,
+        droplets: int = 20,
+        clusters: int = 6,
+        now: int | None = None,
+        reuse_ids: tuple[int, ...] = (),
     ) -> None:
         """Build the account.
 
@@ -46,6 +51,8 @@ class Account:
             droplets: Number of droplets (about 10% of them GPU droplets).
             clusters: Number of database clusters.
             now: The account's clock (epoch seconds); defaults to `REFERENCE_NOW`.
+            reuse_ids: ascending Droplet ids the first Droplets take (another account's, so
+                that some ids exist in both); the rest follow on from the last of them.
         """
         if droplets < 0 or clusters < 0:
             raise ValueError("droplets and clusters must be >= 0")
@@ -67,6 +74,8 @@ class Account:
         droplet_id = rng.randrange(300_000_000, 400_000_000)
         for index in range(droplets):
             droplet_id += rng.randint(1, 2000)
+            if index < len(reuse_ids):
+                droplet_id = reuse_ids[index]
             self._insert(self._make_droplet(rng, index, droplet_id, index in gpu_indexes))
         self._clusters = [make_cluster(rng, i, self.now, self._vpcs) for i in range(clusters)]
         self._cluster_index = {c["id"]: c for c in self._clusters}

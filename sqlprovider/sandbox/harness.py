@@ -2,13 +2,17 @@
 
 It ties together the seeded `Account`, the `RateLimiter`, the `Faults` and the HTTP server, and
 gives tests what they need: `url`, `token`, `account`, the received `requests`, and a way to swap
-faults while serving. Imports nothing from sqlprovider.
+faults while serving. With `accounts=N` it serves N accounts at once, each with its own token,
+seed, estate and rate-limit budget (`accounts` lists them; `token` and `account` stay the
+first's); half of each later account's Droplet ids are the first account's, so joins that mix
+accounts up are caught. Imports nothing from sqlprovider.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
+from dataclasses import dataclass
 from types import TracebackType
 
 from .data import Account
@@ -17,6 +21,19 @@ from .lifecycle import ActionBook
 from .ratelimit import RateLimiter
 from .server import SandboxHTTPServer
 from .service import RequestRecord, Service
+
+
+@dataclass(frozen=True)
+class SandboxAccount:
+    """One account the sandbox serves: its name, token, seed and data."""
+
+    name: str
+    token: str
+    seed: int
+    account: Account
+
+    def __repr__(self) -> str:
+        return f"SandboxAccount({self.name!r}, seed={self.seed})"
 
 
 class Sandbox:
@@ -43,6 +60,7 @@ class Sandbox:
         port: int = 0,
         now: int | None = None,
         action_seconds: float = 0.0,
+        accounts: int = 1,
     ) -> None:
         """Build the account (the server starts with `start()` or `with`).
 
@@ -62,7 +80,11 @@ class Sandbox:
             now: The account's clock in epoch seconds (default: a fixed instant).
             action_seconds: Seconds a Droplet action stays in-progress before it completes
                 (and changes the account); 0 applies it at once.
+            accounts: How many accounts to serve (names sandbox1, sandbox2, ...; account k
+                has seed `seed + 1000 * (k - 1)` and a random token).
         """
+        if accounts < 1:
+            raise ValueError("accounts must be >= 1")
         self.account = Account(seed=seed, droplets=droplets, clusters=clusters, now=now)
         self.token = token or f"sandbox-{secrets.token_hex(16)}"
         self.seed = seed
@@ -77,6 +99,16 @@ class Sandbox:
             seed,
             action_seconds,
         )
+        first = SandboxAccount("sandbox1", self.token, seed, self.account)
+        self.accounts: list[SandboxAccount] = [first]
+        shared = tuple(self.account.droplet_ids()[: (droplets + 1) // 2])
+        for number in range(2, accounts + 1):
+            other_seed = seed + 1000 * (number - 1)
+            data = Account(other_seed, droplets, clusters, now, reuse_ids=shared)
+            other = f"sandbox-{secrets.token_hex(16)}"
+            self.accounts.append(SandboxAccount(f"sandbox{number}", other, other_seed, data))
+        for entry in self.accounts:
+            self._service.add_account(entry.name, entry.token, entry.account)
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -95,6 +127,29 @@ class Sandbox:
     @faults.setter
     def faults(self, faults: Faults | None) -> None:
         self._service.faults = faults
+
+    def set_faults(self, faults: Faults | None, account: str) -> None:
+        """Faults for one account's requests only (None: it follows `faults` again)."""
+        self._service.set_account_faults(self.account_named(account).token, faults)
+
+    def account_named(self, name: str) -> SandboxAccount:
+        """The served account called `name`.
+
+        Raises:
+            KeyError: no such account.
+        """
+        for entry in self.accounts:
+            if entry.name == name:
+                return entry
+        raise KeyError(name)
+
+    def config(self) -> dict[str, dict[str, dict[str, str]]]:
+        """The accounts as a sqlprovider config mapping (`connect(config=..., accounts="*")`)."""
+        return {
+            "accounts": {
+                entry.name: {"token": entry.token, "api_url": self.url} for entry in self.accounts
+            }
+        }
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -150,4 +205,5 @@ class Sandbox:
         """Describe the sandbox without its token."""
         where = self.url if self._server is not None else "stopped"
         droplets = len(self.account.droplet_ids())
-        return f"Sandbox({where}, seed={self.seed}, droplets={droplets})"
+        several = f", accounts={len(self.accounts)}" if len(self.accounts) > 1 else ""
+        return f"Sandbox({where}, seed={self.seed}, droplets={droplets}{several})"

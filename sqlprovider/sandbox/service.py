@@ -2,7 +2,10 @@
 
 `Service.respond` turns one raw request into an `Outcome` (status, headers, encoded body and the
 body fault, if any, that the HTTP layer must carry out). It also keeps the log of received
-requests that tests read. It knows nothing about sockets. Imports nothing from sqlprovider.
+requests that tests read. It knows nothing about sockets. Several accounts are a layer above one
+estate: each token has its own `Api` over its own `Account` (and its own rate-limit budget, as
+the limiter counts per token), may have its own faults, and answers GET /v2/account with its
+own profile. Imports nothing from sqlprovider.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class RequestRecord:
     query: dict[str, str]
     status: int
     fault: str | None = None
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,11 @@ class Service:
         if latency_ms < 0 or jitter_ms < 0:
             raise ValueError("latency_ms and jitter_ms must be >= 0")
         self.api = Api(account, ActionBook(action_seconds))
+        self._action_seconds = action_seconds
         self.token = token
+        self._apis: dict[str, tuple[str, Api]] = {token: ("default", self.api)}
+        self._profiles: dict[str, dict[str, object]] = {}
+        self._account_injectors: dict[str, FaultInjector] = {}
         self.limiter = limiter
         self.latency_ms = latency_ms
         self.jitter_ms = jitter_ms
@@ -91,6 +99,39 @@ class Service:
     def faults(self, faults: Faults | None) -> None:
         # A new injector restarts request numbering, so a schedule counts from its installation.
         self._injector = FaultInjector(faults or Faults())
+
+    def add_account(self, name: str, token: str, account: Account) -> None:
+        """Serve `account` to requests bearing `token`, as the account called `name`."""
+        with self._lock:
+            if token in self._apis and self._apis[token][1].account is not account:
+                raise ValueError("each sandbox account needs its own token")
+            api = (
+                self.api if token == self.token else Api(account, ActionBook(self._action_seconds))
+            )
+            self._apis[token] = (name, api)
+            rng = random.Random(f"profile:{name}:{account.seed}")
+            self._profiles[token] = {
+                "droplet_limit": 25,
+                "floating_ip_limit": 5,
+                "email": f"{name}@example.com",
+                "name": name,
+                "uuid": uuid.UUID(int=rng.getrandbits(128), version=4).hex,
+                "email_verified": True,
+                "status": "active",
+                "status_message": "",
+                "team": {
+                    "uuid": uuid.UUID(int=rng.getrandbits(128), version=4).hex,
+                    "name": f"{name} team",
+                },
+            }
+
+    def set_account_faults(self, token: str, faults: Faults | None) -> None:
+        """Faults for one account's requests only (None: that account follows the shared ones)."""
+        with self._lock:
+            if faults is None:
+                self._account_injectors.pop(token, None)
+            else:
+                self._account_injectors[token] = FaultInjector(faults)
 
     def requests(self) -> list[RequestRecord]:
         """Return a snapshot of the requests received so far."""
@@ -119,10 +160,11 @@ class Service:
         query: dict[str, str] = {}
         for name, value in parse_qsl(parts.query, keep_blank_values=True):
             query.setdefault(name, value)
-        injector = self._injector
+        token = _bearer(authorization)
+        injector = self._account_injectors.get(token, self._injector)
         fault = injector.decide(path)
         self._sleep()
-        token = _bearer(authorization)
+        served = self._apis.get(token)
         verdict = self.limiter.check(token)
         extra = verdict.headers()
         if not verdict.allowed:
@@ -132,12 +174,14 @@ class Service:
             reply = error(status, *_INJECTED[status])
             if fault == "429":
                 extra["retry-after"] = str(injector.faults.retry_after)
-        elif token != self.token:
+        elif served is None:
             reply = error(401, *_INJECTED[401])
+        elif method == "GET" and path == "/v2/account" and token in self._profiles:
+            reply = Reply(200, {"account": self._profiles[token]})
         else:
             if fault == "mutate":
-                self.api.account.mutate()
-            reply = self._route(method, path, query, body, base_url, fault == "errored")
+                served[1].account.mutate()
+            reply = self._route(served[1], method, path, query, body, base_url, fault == "errored")
             lost = APPLY_KINDS.get(fault or "")
             if isinstance(lost, int):  # carried out, but the answer says it failed
                 reply = error(lost, *_INJECTED[lost])
@@ -147,7 +191,8 @@ class Service:
         out_headers = {"Content-Type": "application/json", **extra}
         out_headers.update(reply.headers)
         with self._lock:
-            self._log.append(RequestRecord(method, path, query, reply.status, fault))
+            owner = served[0] if served is not None else None
+            self._log.append(RequestRecord(method, path, query, reply.status, fault, owner))
         body_fault = fault if fault in BODY_KINDS else None
         if APPLY_KINDS.get(fault or "") == "reset":
             body_fault = "reset"
@@ -155,6 +200,7 @@ class Service:
 
     def _route(
         self,
+        api: Api,
         method: str,
         path: str,
         query: dict[str, str],
@@ -163,7 +209,7 @@ class Service:
         errored: bool = False,
     ) -> Reply:
         try:
-            return self.api.handle(method, path, query, body, base_url, errored=errored)
+            return api.handle(method, path, query, body, base_url, errored=errored)
         except Exception:  # a sandbox bug must still answer like the API would
             return error(500, *_INJECTED[500])
 
