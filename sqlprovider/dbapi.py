@@ -25,6 +25,7 @@ from sqlprovider.engine.estimate import EXPLAIN_COLUMNS, Collector, explain_rows
 from sqlprovider.engine.estimate import Estimate as Estimate  # the estimator's answer, re-exported
 from sqlprovider.errors import InterfaceError
 from sqlprovider.options import ConnectOptions, describe
+from sqlprovider.sql.accounts import AccountJoins
 from sqlprovider.sql.apsw_errors import ApswErrorMapping
 from sqlprovider.sql.names import NameRewriter
 from sqlprovider.sql.nullkeys import check_null_keys
@@ -98,8 +99,13 @@ def connect(
 ) -> Connection:
     """Open a connection whose SQL can read the DigitalOcean API.
 
+    Every table has a hidden `account` column. With several accounts (`accounts=`, named in
+    the config file) each is queried, in parallel and within its own rate limit, unless `WHERE
+    account = ...` narrows them, and joins match rows within one account.
+
     Args:
-        token: API token; else $DIGITALOCEAN_TOKEN, else $DIGITALOCEAN_ACCESS_TOKEN.
+        token: API token (one account, `default`); else $DIGITALOCEAN_TOKEN, else
+            $DIGITALOCEAN_ACCESS_TOKEN, unless `accounts=` or a config file says otherwise.
         api_url: base URL; else $DIGITALOCEAN_API_URL, else https://api.digitalocean.com.
         database: the SQLite database for your own tables (default: in memory).
         options: a `ConnectOptions`; `token`, `api_url` and `settings` override its fields.
@@ -148,6 +154,7 @@ class Connection:
         self._session = session
         self._tables = tuple(r.qualified_name for r in session.provider.resources())
         self._rewriter = NameRewriter(self._tables)
+        self._joins = AccountJoins(self._tables) if session.multi_account else None
         self._busy = threading.Lock()
 
     def __repr__(self) -> str:
@@ -174,7 +181,13 @@ class Connection:
     def prepare(self, sql: str) -> str:
         """The SQL SQLite will run for `sql`: metadata statements translated, names quoted."""
         check_null_keys(sql, self._session.provider)
-        return self._rewriter.rewrite(translate_metadata(sql, self._tables) or sql)
+        prepared = self._rewriter.rewrite(translate_metadata(sql, self._tables) or sql)
+        return self._joins.rewrite(prepared) if self._joins is not None else prepared
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        """The names of the accounts this connection reads."""
+        return tuple(account.name for account in self._session.accounts)
 
     def cursor(self) -> Cursor:
         """A new cursor."""
@@ -295,6 +308,17 @@ class Cursor:
         """API requests, pages, retries, 429s, cache hits, bytes, time and the number of
         warnings of the last statement."""
         return self._statement.summary() if self._statement is not None else {}
+
+    @property
+    def account_errors(self) -> list[dict[str, Any]]:
+        """Accounts the last statement left out (`on_account_error="skip"`): account, table,
+        status, error. Empty when every account answered; `warnings` says so too."""
+        if self._statement is None:
+            return []
+        return [
+            {"account": f.account, "table": f.table, "status": f.status, "error": f.error}
+            for f in self._statement.failures.values()
+        ]
 
     @property
     def warnings(self) -> list[str]:

@@ -236,6 +236,34 @@ class ConnectOptions:
         metavar="SECONDS",
     )
 
+    accounts: str | tuple[str, ...] | None = option(
+        None,
+        "Configured accounts to read: names (a list, or 'a,b'), or '*' for every one; else the "
+        "config's default_accounts, else 'default'.",
+        kind=(str, tuple, list, type(None)),
+        parse=str,
+        cli=False,  # the CLI has --account NAME (repeatable) and --all-accounts
+        normalize=lambda v: v if isinstance(v, str) else tuple(str(n) for n in v),
+        metavar="NAMES",
+    )
+    config: str | Mapping[str, Any] | None = option(
+        None,
+        "Config file naming the accounts (or its content as a mapping); else "
+        "$SQLPROVIDER_CONFIG, else the user config folder's sqlprovider/config.toml.",
+        kind=(str, os.PathLike, Mapping, type(None)),
+        parse=str,
+        normalize=lambda v: os.fspath(v) if isinstance(v, os.PathLike) else v,
+        metavar="FILE",
+        secret=True,  # a mapping may hold tokens
+    )
+    on_account_error: str = option(
+        "fail",
+        "What a failing account does: fail the statement (naming it), or skip it and return "
+        "the other accounts' rows, recording the failure.",
+        choices=("fail", "skip"),
+        cli=False,  # the CLI has --skip-failed-accounts
+    )
+
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
             value = getattr(self, item.name)

@@ -8,8 +8,13 @@ The token: `--token-file PATH` (`-` reads one line from stdin) and `--token-prom
 without echo) are the safe forms; `--token TOKEN` works but is visible to other users of the
 machine in `ps` and in the shell history. Without any, $DIGITALOCEAN_TOKEN is used.
 
+Accounts: `--account NAME` (repeatable) and `--all-accounts` pick the configured accounts to
+read (`--config FILE` names the file), `--skip-failed-accounts` returns the other accounts' rows
+when one fails (a warning names it).
+
 `--sandbox` starts an in-process emulator of the API on loopback and points the connection at
-it, so a first query needs no token and no network.
+it, so a first query needs no token and no network. With `--account`/`--all-accounts` it
+serves three accounts (`sandbox1`..`sandbox3`, or `--sandbox-accounts N`) and they are read.
 """
 
 from __future__ import annotations
@@ -79,6 +84,19 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
             help=meta["doc"].rstrip(".") + shown,
         )
     group.add_argument(
+        "--account",
+        action="append",
+        metavar="NAME",
+        help="read this configured account (repeatable; default: the config's "
+        "default_accounts, else 'default')",
+    )
+    group.add_argument("--all-accounts", action="store_true", help="read every configured account")
+    group.add_argument(
+        "--skip-failed-accounts",
+        action="store_true",
+        help="when an account fails, return the other accounts' rows (a warning names it)",
+    )
+    group.add_argument(
         "--sandbox",
         action="store_true",
         help="run against a local emulator of the API (no token needed)",
@@ -97,6 +115,12 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=6,
         help="database clusters in the sandbox (default 6)",
+    )
+    group.add_argument(
+        "--sandbox-accounts",
+        type=int,
+        default=None,
+        help="accounts in the sandbox (default 1, or 3 with --account or --all-accounts)",
     )
 
 
@@ -127,6 +151,11 @@ def options_from_args(args: argparse.Namespace) -> ConnectOptions:
     token = read_token(args)
     if token is not None:
         given["token"] = token
+    accounts = "*" if getattr(args, "all_accounts", False) else getattr(args, "account", None)
+    if accounts is not None:
+        given["accounts"] = accounts
+    if getattr(args, "skip_failed_accounts", False):
+        given["on_account_error"] = "skip"
     try:
         return ConnectOptions.from_values(given)
     except OptionError as exc:
@@ -184,14 +213,19 @@ def open_connection(args: argparse.Namespace) -> Iterator[Connection]:
         if args.sandbox:
             from sqlprovider.sandbox import Sandbox
 
+            several = options.accounts is not None
             sandbox = stack.enter_context(
                 Sandbox(
                     seed=args.sandbox_seed,
                     droplets=args.sandbox_droplets,
                     clusters=args.sandbox_clusters,
+                    accounts=args.sandbox_accounts or (3 if several else 1),
                 )
             )
-            options = options.replace(token=sandbox.token, api_url=sandbox.url)
+            if several:
+                options = options.replace(config=sandbox.config())
+            else:
+                options = options.replace(token=sandbox.token, api_url=sandbox.url)
         try:
             connection = connect(options=options)
         except OptionError as exc:

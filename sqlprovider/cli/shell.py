@@ -363,9 +363,10 @@ def _holds_secret(text: str, secrets: Iterable[str]) -> bool:
 
 
 def _token_of(connection: Connection) -> tuple[str, ...]:
-    """The connection's API token, so the history can leave it out (never printed)."""
-    token = connection.session.client.token
-    return (token.reveal(),) if token is not None else ()
+    """The tokens of the connection's accounts, so the history can leave them out (never
+    printed)."""
+    tokens = (account.client.token for account in connection.session.accounts)
+    return tuple(token.reveal() for token in tokens if token is not None)
 
 
 def _markdown_cell(value: Any, null: str) -> str:

@@ -1,9 +1,10 @@
 """Put the provider's tables on an apsw connection: `attach(connection, token=..., ...)`.
 
-The one place that assembles spec, HTTP client, rate limiter, cache and engine session from
-a `ConnectOptions` (the settings themselves, their defaults and checks live in `options`).
-`dbapi.connect` and the shell build on it; apsw users can call it directly and query the quoted
-names (`"digitalocean.compute.droplets"`). Imports `spec`, `http`, `options`, `engine`.
+The one place that assembles spec, accounts (each an HTTP client with its token, rate limiter
+and cache keys) and engine session from a `ConnectOptions` (the settings themselves, their
+defaults and checks live in `options`). `dbapi.connect` and the shell build on it; apsw users
+can call it directly and query the quoted names (`"digitalocean.compute.droplets"`).
+Imports `spec`, `http`, `options`, `engine`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,19 @@ from sqlprovider.engine import Session
 from sqlprovider.engine.metadata import install_metadata
 from sqlprovider.errors import InterfaceError
 from sqlprovider.http import (
+    DEFAULT_ACCOUNT,
+    Account,
+    AccountConfig,
     ApiClient,
+    Config,
     RetryPolicy,
     limiter_for,
+    load_config,
     resolve_api_url,
     resolve_token,
     shared_cache,
 )
+from sqlprovider.http.inflight import CappedLimiter
 from sqlprovider.options import ConnectOptions
 from sqlprovider.spec import Provider, load_providers
 
@@ -58,27 +65,49 @@ def attach(
     options = (options or ConnectOptions()).replace(**settings) if settings else options
     options = options or ConnectOptions()
     provider = load_provider(options.spec_dir)
-    resolved = resolve_token(options.token, provider.token_env)
-    url = resolve_api_url(
-        options.api_url,
-        provider.api_url_env,
-        provider.api_url,
-        allow_http=options.allow_http,
-        path_prefix=provider.path_prefix,
-    )
-    limiter = limiter_for(resolved.fingerprint if resolved else "-", options.rate_limits)
-    client = ApiClient(
-        url,
-        resolved,
-        limiter=limiter,
-        cache=shared_cache(),
-        cache_ttl=options.cache_ttl,
-        retry=RetryPolicy(attempts=options.retries + 1, base_seconds=options.backoff),
-        timeout=options.timeout,
-        max_connections=options.max_concurrency,
-        token_hint=" or ".join(provider.token_env) or "the token",
-    )
-    session = Session(connection, provider, client, options.max_concurrency, options)
+    skip = options.on_account_error == "skip"
+    if options.token is not None:
+        if options.accounts is not None:
+            raise InterfaceError("pass token= (one account) or accounts=, not both")
+        chosen = [AccountConfig(DEFAULT_ACCOUNT, token=resolve_token(options.token, ()))]
+        config = Config({DEFAULT_ACCOUNT: chosen[0]}, (DEFAULT_ACCOUNT,))
+    else:
+        config = load_config(options.config)
+        chosen = config.select(options.accounts)
+    built = []
+    for entry in chosen:
+        url = resolve_api_url(
+            entry.api_url or options.api_url,
+            provider.api_url_env,
+            provider.api_url,
+            allow_http=options.allow_http,
+            path_prefix=provider.path_prefix,
+        )
+        problem = None
+        try:
+            resolved = entry.resolve_token(provider.token_env)
+        except InterfaceError as exc:
+            if not skip:
+                raise
+            resolved, problem = None, str(exc)
+        hint = problem or " or ".join(provider.token_env) or "the token"
+        if entry.name != DEFAULT_ACCOUNT and problem is None:
+            hint = f"a token for account {entry.name!r}"
+        fingerprint = resolved.fingerprint if resolved else "-"
+        client = ApiClient(
+            url,
+            resolved,
+            limiter=CappedLimiter(limiter_for(fingerprint, options.rate_limits)),
+            cache=shared_cache(),
+            cache_ttl=options.cache_ttl,
+            retry=RetryPolicy(attempts=options.retries + 1, base_seconds=options.backoff),
+            timeout=options.timeout,
+            max_connections=options.max_concurrency,
+            token_hint=hint,
+        )
+        built.append(Account(entry.name, url, client, problem))
+    session = Session(connection, provider, built, options.max_concurrency, options)
+    session.config = config
     session.install()
     install_metadata(connection, session, provider)
     return session

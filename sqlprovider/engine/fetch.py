@@ -29,6 +29,7 @@ from sqlprovider.errors import (
     ResponseError,
 )
 from sqlprovider.http import ApiClient
+from sqlprovider.http.inflight import MAX_IN_FLIGHT
 from sqlprovider.spec import Pagination, Resource
 
 if TYPE_CHECKING:
@@ -40,13 +41,30 @@ Page = tuple[list[dict[str, Any]], Any, dict[str, Any]]
 
 
 class Fetcher:
-    """Issues calls through one `ApiClient` on a bounded thread pool (started on first use)."""
+    """Issues the calls of one account through its `ApiClient` on a bounded thread pool.
+
+    Args:
+        client: the account's HTTP access (its token).
+        max_workers: parallel calls of this account (the process-wide cap applies on top).
+        pagination: the provider's paging rules.
+        window: later pages kept in flight per list.
+        account: the account's name: part of every memo key, and named in errors when
+            `name_errors` (a connection with several accounts).
+    """
 
     def __init__(
-        self, client: ApiClient, max_workers: int, pagination: Pagination, window: int
+        self,
+        client: ApiClient,
+        max_workers: int,
+        pagination: Pagination,
+        window: int,
+        account: str = "default",
+        name_errors: bool = False,
     ) -> None:
         self.client = client
-        self.max_workers = max_workers
+        self.account = account
+        self.name_errors = name_errors
+        self.max_workers = min(max_workers, MAX_IN_FLIGHT)
         self._pool: ThreadPoolExecutor | None = None
         self.pagination = pagination
         self.window = max(1, window)
@@ -106,7 +124,8 @@ class Fetcher:
             query[self.pagination.page_param] = page
         if call.per_page is not None:
             query[self.pagination.per_page_param] = call.per_page
-        return (call.path, tuple(sorted(query.items()))), query
+        # The account is part of the key: two accounts asking the same path are two questions.
+        return (self.account, call.path, tuple(sorted(query.items()))), query
 
     def _get(
         self, resource: Resource, path: str, query: dict[str, Any], statement: Statement
@@ -119,6 +138,8 @@ class Fetcher:
             hint = resource.error_hints.get(exc.status or 0)
             if hint and hint not in str(exc):
                 exc.args = (f"{resource.qualified_name}: {exc.args[0]} {hint}",)
+            if self.name_errors and not str(exc).startswith("account "):
+                exc.args = (f"account {self.account!r}: {exc.args[0]}",)
             raise
 
     def stream(
@@ -128,15 +149,25 @@ class Fetcher:
         statement: Statement,
         row_limit: int | None = None,
     ) -> Iterator[Page]:
-        """Yield the records of every call, page by page, call by call.
+        """The records of every call, page by page, call by call.
 
-        With a `row_limit` (a LIMIT the plan may honour), calls and pages are started one at a
-        time and only while rows are still wanted: the fewest requests, at the cost of overlap.
+        Every call's first page is started before this returns (not when the iterator is first
+        read), so the calls of several accounts run at once. With a `row_limit` (a LIMIT the
+        plan may honour), calls and pages are started one at a time and only while rows are
+        still wanted: the fewest requests, at the cost of overlap.
         """
         if row_limit is not None:
-            yield from self._limited(resource, calls, statement, row_limit)
-            return
+            return self._limited(resource, calls, statement, row_limit)
         firsts = [self.start(resource, call, statement, first_page(call)) for call in calls]
+        return self._pages_of(resource, calls, firsts, statement)
+
+    def _pages_of(
+        self,
+        resource: Resource,
+        calls: list[Call],
+        firsts: list[Future[Any]],
+        statement: Statement,
+    ) -> Iterator[Page]:
         try:
             for call, first in zip(calls, firsts, strict=True):
                 yield from self.call_pages(resource, call, first, statement)

@@ -6,7 +6,10 @@ parallel instead, the engine needs the whole set of keys up front. This module d
 the SQL text, a small query that computes that set: `SELECT DISTINCT p.droplet_id FROM ... p
 WHERE <the conditions that involve p alone>`. Running it is safe: it reads only what the outer
 loop reads anyway (the statement's memo serves both), and prefetching only fills the memo, so
-the results are exactly those of the plain nested loop.
+the results are exactly those of the plain nested loop. When the source is one of the API's
+tables, the query also returns each key's `account`, so that the key is looked up only with the
+token of the account whose row supplied it (and an `account` pinned on the keyed table pins the
+source's too).
 
 Pure: sqlglot in, strings out. Imports nothing else from sqlprovider.
 """
@@ -32,18 +35,26 @@ class KeySource:
         table: the keyed table (qualified name, lower case).
         column: its key column, such as ``droplet_id``.
         source: the table the values come from (lower case).
-        query: SQL returning the distinct values, one per row.
+        query: SQL returning the distinct values, one per row (with the account beside each
+            when `by_account`).
+        by_account: whether the query's second column names the account of each key.
     """
 
     table: str
     column: str
     source: str
     query: str
+    by_account: bool = False
 
 
 @functools.lru_cache(maxsize=512)
-def key_sources(sql: str, keyed: frozenset[tuple[str, str]]) -> tuple[KeySource, ...]:
+def key_sources(
+    sql: str, keyed: frozenset[tuple[str, str]], tables: frozenset[str] = frozenset()
+) -> tuple[KeySource, ...]:
     """Every key source found in `sql` for the (table, key column) pairs in `keyed`.
+
+    A source among `tables` (the API's tables, which have an `account` column) gets a query
+    that returns the account of each key too.
 
     A keyed table that appears more than once in the statement gets none: its Filter calls
     could not be told apart.
@@ -60,12 +71,15 @@ def key_sources(sql: str, keyed: frozenset[tuple[str, str]]) -> tuple[KeySource,
         for table in tree.find_all(exp.Table):
             counts[_name(table)] = counts.get(_name(table), 0) + 1
         for select in tree.find_all(exp.Select):
-            found.extend(_in_select(select, keyed, counts))
+            found.extend(_in_select(select, keyed, counts, tables))
     return tuple(found)
 
 
 def _in_select(
-    select: exp.Select, keyed: frozenset[tuple[str, str]], counts: dict[str, int]
+    select: exp.Select,
+    keyed: frozenset[tuple[str, str]],
+    counts: dict[str, int],
+    tables: frozenset[str],
 ) -> list[KeySource]:
     sources = _sources(select)
     if not sources:
@@ -83,8 +97,12 @@ def _in_select(
                 other = _equated_column(condition, alias, column)
                 if other is None or other.table not in sources or other.table == alias:
                     continue
-                query = _key_query(sources[other.table], other, conditions, alias, column)
-                found.append(KeySource(name, column, _name(sources[other.table]), query))
+                source = _name(sources[other.table])
+                by_account = source in tables
+                query = _key_query(
+                    sources[other.table], other, conditions, alias, column, by_account
+                )
+                found.append(KeySource(name, column, source, query, by_account))
                 break
     return found
 
@@ -143,8 +161,9 @@ def _key_query(
     conditions: list[tuple[exp.Expression, str | None]],
     keyed_alias: str,
     keyed_column: str,
+    by_account: bool = False,
 ) -> str:
-    """`SELECT DISTINCT a.col FROM <table> AS a WHERE <conditions on a alone>`.
+    """`SELECT DISTINCT a.col[, a.account] FROM <table> AS a WHERE <conditions on a alone>`.
 
     A condition pinning the keyed column to constants (`b.droplet_id = 5`, `IN (5, 6)`) pins
     the key too, so it is kept with `a.col` in its place: only those keys are ever asked for.
@@ -161,9 +180,19 @@ def _key_query(
         if guarded in (None, keyed_alias)
         and (pinned := _pinned(condition, keyed_alias, keyed_column, key)) is not None
     ]
+    selected = [exp.column(key.name, table=alias)]
+    if by_account:
+        owner = exp.column("account", table=alias)
+        selected.append(owner)
+        kept += [
+            pinned
+            for condition, guarded in conditions
+            if guarded in (None, keyed_alias)
+            and (pinned := _pinned(condition, keyed_alias, "account", owner)) is not None
+        ]
     source = table.copy()
     source.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
-    query = exp.select(exp.column(key.name, table=alias)).distinct().from_(source)
+    query = exp.select(*selected).distinct().from_(source)
     if kept:
         query = query.where(exp.and_(*(c.copy() for c in kept)))
     return query.sql(dialect="sqlite")

@@ -3,7 +3,8 @@
 BI tools, scripts and the shell read which tables exist, their columns and which parameters
 each needs from `sqlprovider_services`, `sqlprovider_resources`, `sqlprovider_columns`,
 `sqlprovider_parameters` and `sqlprovider_methods`; `sqlprovider_stats` shows the API work of
-the previous statement; `sqlprovider_cache_clear()` empties the response cache.
+the previous statement; `sqlprovider_accounts` and `sqlprovider_account_errors` the accounts;
+`sqlprovider_cache_clear()` empties the response cache.
 Imports `spec` and `engine.session`.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import apsw
 
+from sqlprovider.engine.account_tables import ERROR_COLUMNS, AccountsTable, error_rows
 from sqlprovider.engine.session import Session
 from sqlprovider.engine.writer import CHANGE_COLUMNS
 from sqlprovider.spec import Provider, Resource
@@ -134,10 +136,19 @@ def install_metadata(connection: apsw.Connection, session: Session, provider: Pr
             lambda: list(session.last_stats().items()),
         ),
         "sqlprovider_changes": (CHANGE_COLUMNS, session.writer.change_rows),
+        "sqlprovider_account_errors": (list(ERROR_COLUMNS), lambda: error_rows(session)),
     }
     for name, (columns, rows) in tables.items():
         table = StaticTable(columns, rows)
         connection.create_module(name, table, eponymous_only=True, read_only=True)  # type: ignore[arg-type]
+
+    connection.create_module(
+        "sqlprovider_accounts",
+        AccountsTable(session),  # type: ignore[arg-type]
+        use_bestindex_object=True,
+        eponymous_only=True,
+        read_only=True,
+    )
 
     def clear_cache(*_: Any) -> int:
         return session.client.cache.clear()

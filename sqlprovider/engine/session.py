@@ -5,6 +5,13 @@ statement trace, so each statement gets its own `Statement` (counters, memo). Wh
 table is first filtered by a scalar key inside a statement, the session asks `joins` where
 that key comes from, runs the small key query on the same connection (SQLite allows that from
 inside a virtual table callback on the same thread), and starts every keyed call at once.
+
+A session serves one or more accounts. Each has its own `Fetcher` (its token, its pacer, its
+memo keys); a Filter call is planned once and sent to every account its `account` constraint
+selects (all by default), their first pages all started before any is read; each page comes
+back with the name of the account it belongs to. A prefetched join key is looked up only with
+the token of the account whose row supplied it. With `on_account_error="skip"` an account whose
+calls fail is left out of the statement and recorded in `Statement.failures`.
 Imports `spec`, `http`, `options`, `engine.*` and `errors`.
 """
 
@@ -23,11 +30,11 @@ from sqlprovider.engine.bindings import inline_bindings
 from sqlprovider.engine.estimate import Collector
 from sqlprovider.engine.fetch import Fetcher, Page, first_page
 from sqlprovider.engine.plan import plan_calls, row_limit
-from sqlprovider.engine.statement import Statement
-from sqlprovider.engine.vtable import ResourceModule
+from sqlprovider.engine.statement import AccountFailure, Statement, is_aggregate
+from sqlprovider.engine.vtable import ACCOUNT_ARG, ResourceModule
 from sqlprovider.engine.writer import Writer
-from sqlprovider.errors import Error
-from sqlprovider.http import ApiClient
+from sqlprovider.errors import ApiError, Error, OperationalError, ProgrammingError
+from sqlprovider.http import Account, ApiClient, Config
 from sqlprovider.options import ConnectOptions
 from sqlprovider.spec import Provider, Resource
 
@@ -48,33 +55,61 @@ def _may_join(lowered_sql: str) -> bool:
     return _SECOND_TABLE.search(lowered_sql) is not None
 
 
+#: One page for the cursor, with the name of the account it came from.
+AccountPage = tuple[str, Page]
+
+
 class Session:
     """Engine state shared by every cursor of one connection.
 
     Args:
         connection: the apsw connection to serve.
         provider: the loaded specification.
-        client: HTTP access for this connection's token.
-        max_concurrency: parallel requests per statement (and keep-alive connections).
-        options: the settings the connection was opened with (for settings the engine reads).
+        accounts: the accounts this connection reads (an `ApiClient` alone is one account,
+            `default`).
+        max_concurrency: parallel requests per statement and account (and keep-alive
+            connections); a process-wide cap applies on top.
+        options: the settings the connection was opened with (for settings the engine reads,
+            such as `on_account_error`: "fail" names the failing account in the statement's
+            error, "skip" returns the other accounts' rows and records the failure).
     """
 
     def __init__(
         self,
         connection: apsw.Connection,
         provider: Provider,
-        client: ApiClient,
+        accounts: Sequence[Account] | ApiClient,
         max_concurrency: int = 16,
         options: ConnectOptions | None = None,
     ) -> None:
+        if isinstance(accounts, ApiClient):
+            accounts = [Account("default", accounts.base_url, accounts)]
+        if not accounts:
+            raise ValueError("a session needs at least one account")
         self.connection = connection
         self.options = options or ConnectOptions(max_concurrency=max_concurrency)
         self.provider = provider
-        self.client = client
+        self.accounts = tuple(accounts)
+        self.skip_failed = self.options.on_account_error == "skip"
+        self.client = self.accounts[0].client
         self.max_per_page = provider.pagination.max_per_page
-        self.fetcher = Fetcher(client, max_concurrency, provider.pagination, window=max_concurrency)
+        several = len(self.accounts) > 1
+        self.fetchers = {
+            account.name: Fetcher(
+                account.client,
+                max_concurrency,
+                provider.pagination,
+                window=max_concurrency,
+                account=account.name,
+                name_errors=several,
+            )
+            for account in self.accounts
+        }
+        self.fetcher = self.fetchers[self.accounts[0].name]
         self.statement = Statement(None)
         self.previous = self.statement
+        #: The accounts configured (selected or not), for `sqlprovider_accounts`.
+        self.config: Config | None = None
         self.refusals: deque[str] = deque(maxlen=20)
         self._keyed = frozenset(
             (r.qualified_name, name)
@@ -83,6 +118,7 @@ class Session:
             for name in m.path_params
         )
         self._keyed_names = {name for name, _ in self._keyed}
+        self._tables = frozenset(r.qualified_name for r in provider.resources())
         self._in_key_query = False
         self.writer = Writer(self, provider, self.options)
         #: Set by `estimate()`: statements then count their keyed calls instead of sending them.
@@ -105,11 +141,22 @@ class Session:
             )
         self.connection.exec_trace = self.on_statement
 
+    @property
+    def multi_account(self) -> bool:
+        """Whether rows can come from more than one account."""
+        return len(self.accounts) > 1
+
     def close(self) -> None:
         """Stop workers and release HTTP connections."""
         self.statement.finish()
-        self.fetcher.close()
-        self.client.close()
+        for fetcher in self.fetchers.values():
+            fetcher.close()
+        for account in self.accounts:
+            account.client.close()
+
+    def last_failures(self) -> list[AccountFailure]:
+        """The accounts skipped by the statement before the current one."""
+        return list(self.previous.failures.values())
 
     def on_statement(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
         """apsw's exec trace: a statement is about to run, so it gets a fresh context."""
@@ -143,14 +190,17 @@ class Session:
 
     def stream(
         self, resource: Resource, names: Sequence[str], values: Sequence[Any]
-    ) -> Iterator[Page]:
-        """The pages for one Filter call (`values[i]` for parameter `names[i]`).
+    ) -> Iterator[AccountPage]:
+        """The pages for one Filter call (`values[i]` for parameter `names[i]`), each with its
+        account's name.
 
         When the call is one key of a join, the join's other keys are started first.
 
         Raises:
             InvalidParameterError: a value the API would reject; nothing has been sent.
+            ProgrammingError: an `account` value that names no account of this connection.
         """
+        names, values, wanted = self._split_account(names, values)
         limit = row_limit(names, values)
         calls = plan_calls(resource, names, values, self.max_per_page, limit=limit)
         statement = self.statement
@@ -158,9 +208,91 @@ class Session:
             statement.retained_sources = frozenset(s.source for s in self._key_sources(statement))
         if calls and resource.qualified_name in self._keyed_names:
             self._prefetch_join_keys(resource, statement, names, values)
-        if len(calls) > 1 and limit is None:
-            answer_from_list(self.fetcher, resource, calls, statement)
-        return self.fetcher.stream(resource, calls, statement, limit)
+        streams: list[tuple[str, Iterator[Page]]] = []
+        for account in wanted:
+            if account.name in statement.failures:
+                continue
+            fetcher = self.fetchers[account.name]
+            try:
+                if len(calls) > 1 and limit is None:
+                    answer_from_list(fetcher, resource, calls, statement)
+                pages = fetcher.stream(resource, calls, statement, limit)
+            except OperationalError as exc:
+                if not self.skip_failed:
+                    raise
+                self._record(statement, account.name, resource, exc)
+                continue
+            streams.append((account.name, pages))
+        return self._pages(resource, statement, streams)
+
+    def _pages(
+        self,
+        resource: Resource,
+        statement: Statement,
+        streams: list[tuple[str, Iterator[Page]]],
+    ) -> Iterator[AccountPage]:
+        try:
+            for name, pages in streams:
+                if not self.skip_failed:
+                    for page in pages:
+                        yield name, page
+                    continue
+                # Skipping: an account's pages are read whole first, so one that fails part
+                # way contributes no rows from this call rather than some of them.
+                try:
+                    read = list(pages)
+                except OperationalError as exc:
+                    self._record(statement, name, resource, exc)
+                    continue
+                for page in read:
+                    yield name, page
+        finally:
+            for _, pages in streams:
+                close = getattr(pages, "close", None)
+                if close is not None:
+                    close()
+
+    def _record(
+        self, statement: Statement, account: str, resource: Resource, exc: OperationalError
+    ) -> None:
+        status = exc.status if isinstance(exc, ApiError) else None
+        _logger.debug("account %s skipped: %s", account, exc)
+        failure = AccountFailure(account, resource.qualified_name, status, str(exc))
+        if account in statement.failures:
+            return
+        statement.record_failure(failure)
+        # A notice on the cursor (and on stderr in the CLI and shell): never silently partial.
+        notice = (
+            f"account {account!r} was skipped ({resource.qualified_name}: {exc}); the result "
+            "has none of its rows, or only some"
+        )
+        if is_aggregate(statement.sql or ""):
+            notice += "; the aggregates in this result (count, sum, ...) leave it out"
+        statement.note(notice)
+
+    def _split_account(
+        self, names: Sequence[str], values: Sequence[Any]
+    ) -> tuple[list[str], list[Any], list[Account]]:
+        """Take the `account` constraint out of the Filter arguments; the accounts it selects."""
+        if ACCOUNT_ARG not in names:
+            return list(names), list(values), list(self.accounts)
+        index = list(names).index(ACCOUNT_ARG)
+        given = values[index]
+        asked = set(given) if isinstance(given, (set, frozenset)) else {given}
+        known = {account.name: account for account in self.accounts}
+        unknown = sorted(str(v) for v in asked if v is not None and v not in known)
+        if unknown:
+            raise ProgrammingError(
+                f"no account named {', '.join(map(repr, unknown))} on this connection; its "
+                f"accounts are: {', '.join(known)} (select others with connect(accounts=...) "
+                "or --account)"
+            )
+        rest = [i for i in range(len(names)) if i != index]
+        return (
+            [names[i] for i in rest],
+            [values[i] for i in rest],
+            [account for account in self.accounts if account.name in asked],
+        )
 
     def _key_sources(self, statement: Statement) -> tuple[Any, ...]:
         sql = statement.sql
@@ -172,7 +304,9 @@ class Session:
 
         # Bound values written in as literals: a condition with `?` then narrows the key query
         # as its literal form does (same SQL, same calls).
-        return key_sources(inline_bindings(sql, statement.bindings) or sql, self._keyed)
+        return key_sources(
+            inline_bindings(sql, statement.bindings) or sql, self._keyed, self._tables
+        )
 
     def _prefetch_join_keys(
         self,
@@ -196,21 +330,43 @@ class Session:
         try:
             cursor = self.connection.cursor()
             cursor.exec_trace = lambda *_: True
-            keys = {row[0] for row in cursor.execute(source.query)}
-            # The same call as this Filter's (page size, filters...), for every key at once.
-            every = [
-                keys if name == source.column else v for name, v in zip(names, values, strict=True)
-            ]
-            calls = plan_calls(
-                resource, names, every, self.max_per_page, limit=row_limit(names, every)
-            )
+            rows = list(cursor.execute(source.query))
+            # A key from one account's rows is looked up with that account's token only.
+            by_account: dict[str, set[Any]] = {}
+            for row in rows:
+                owners = [row[1]] if source.by_account else list(self.fetchers)
+                for owner in owners:
+                    by_account.setdefault(owner, set()).add(row[0])
+            planned = []
+            for owner, keys in by_account.items():
+                if owner not in self.fetchers or owner in statement.failures:
+                    continue
+                # The same call as this Filter's (page size, filters...), for every key at once.
+                every = [
+                    keys if name == source.column else v
+                    for name, v in zip(names, values, strict=True)
+                ]
+                limit = row_limit(names, every)
+                planned.append(
+                    (owner, plan_calls(resource, names, every, self.max_per_page, limit=limit))
+                )
         except (Error, apsw.Error) as exc:
             # The nested loop will ask for each key itself; only speed is lost.
             _logger.debug("no join prefetch for %s: %s", resource.qualified_name, exc)
             return
         finally:
             self._in_key_query = False
-        calls = answer_from_list(self.fetcher, resource, calls, statement)
-        _logger.debug("join prefetch: %d calls for %s", len(calls), resource.qualified_name)
-        for call in calls:
-            self.fetcher.start(resource, call, statement, first_page(call))
+        for owner, calls in planned:
+            fetcher = self.fetchers[owner]
+            try:
+                calls = answer_from_list(fetcher, resource, calls, statement)
+            except OperationalError as exc:
+                if not self.skip_failed:
+                    raise
+                self._record(statement, owner, resource, exc)
+                continue
+            _logger.debug(
+                "join prefetch: %d calls for %s in %s", len(calls), resource.qualified_name, owner
+            )
+            for call in calls:
+                fetcher.start(resource, call, statement, first_page(call))

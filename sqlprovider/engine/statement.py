@@ -7,8 +7,10 @@ in results before SQLite asks for them. Imports `http.stats` and `engine.estimat
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlprovider.engine.estimate import Collector
@@ -19,6 +21,34 @@ if TYPE_CHECKING:
 
 #: Notices kept per statement: a join over thousands of missing keys must not grow without end.
 MAX_NOTICES = 100
+
+_AGGREGATE = re.compile(
+    r"\b(count|sum|total|avg|min|max|group_concat|string_agg|json_group_array|"
+    r"json_group_object)\s*\(|\bgroup\s+by\b",
+    re.IGNORECASE,
+)
+
+
+def is_aggregate(sql: str) -> bool:
+    """Whether a statement (probably) aggregates: its totals then hide missing rows."""
+    return bool(_AGGREGATE.search(sql))
+
+
+@dataclass(frozen=True)
+class AccountFailure:
+    """An account left out of a statement's result (`on_account_error="skip"`).
+
+    Attributes:
+        account: the account's name.
+        table: the table being read when it failed.
+        status: the HTTP status, when the API answered one.
+        error: the error's message (it names the cause and what to do).
+    """
+
+    account: str
+    table: str
+    status: int | None
+    error: str
 
 
 class Statement:
@@ -33,6 +63,7 @@ class Statement:
         notices: what the statement's answer should be read with ("droplet_id 12345: not
             found, 0 rows"), in the order noted, each once.
         estimate: set while the statement runs only to count its calls (`EXPLAIN API`).
+        failures: accounts skipped because they failed (the first failure of each).
     """
 
     def __init__(self, sql: str | None, bindings: Any = None) -> None:
@@ -47,6 +78,7 @@ class Statement:
         #: Rows this statement changes through the API (None: it writes to no API table).
         self.changed_rows: int | None = None
         self.estimate: Collector | None = None
+        self.failures: dict[str, AccountFailure] = {}
         self._memo: dict[Hashable, Future[Any]] = {}
         self._lock = threading.Lock()
 
@@ -105,6 +137,11 @@ class Statement:
         with self._lock:
             if self._memo.get(key) is future:
                 del self._memo[key]
+
+    def record_failure(self, failure: AccountFailure) -> None:
+        """Remember that an account failed; its later calls in this statement are skipped."""
+        with self._lock:
+            self.failures.setdefault(failure.account, failure)
 
     def finish(self, wait_seconds: float = 0.0) -> None:
         """Stop every queued call of this statement; results already in flight are dropped.

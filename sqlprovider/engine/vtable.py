@@ -4,7 +4,9 @@ The only code that knows BestIndex, Filter, Eof, Next and Column, and the write 
 Update* methods and the transaction calls SQLite makes: Begin, Savepoint, Sync, Commit...).
 Decisions are delegated: `plan` chooses pushdown and calls, `fetch` runs them, `rows` turns
 records into values, the session's `Writer` plans, stages and sends writes.
-Imports `spec`, `engine.*` and `errors`.
+Every table also has a hidden `account` column (the engine's, not the spec's): an `=` or `IN`
+on it is consumed here and reaches the session as the `$account` argument, so only those
+accounts' APIs are called. Imports `spec`, `engine.*` and `errors`.
 """
 
 from __future__ import annotations
@@ -18,11 +20,18 @@ import apsw
 from sqlprovider.engine.fetch import Page
 from sqlprovider.engine.plan import Offer, plan_index
 from sqlprovider.engine.rows import RowBuilder, row_builder
-from sqlprovider.errors import MissingKeyColumnError
+from sqlprovider.errors import MissingKeyColumnError, NotSupportedError
 from sqlprovider.spec import Resource
 
 if TYPE_CHECKING:
     from sqlprovider.engine.session import Session
+
+#: The hidden column naming the account a row came from, after the spec's columns.
+ACCOUNT_COLUMN = "account"
+#: The name under which an `account` constraint reaches Filter.
+ACCOUNT_ARG = "$account"
+#: SQLite's code for an `=` constraint (IN lists arrive as `=` too).
+_OP_EQ = 2
 
 
 def create_table_sql(resource: Resource) -> str:
@@ -31,6 +40,7 @@ def create_table_sql(resource: Resource) -> str:
     for column in resource.columns:
         hidden = " HIDDEN" if column.hidden else ""
         parts.append(f'"{column.name}" {column.sqlite_type}{hidden}')
+    parts.append(f'"{ACCOUNT_COLUMN}" TEXT HIDDEN')
     return f"CREATE TABLE x({', '.join(parts)})"
 
 
@@ -63,9 +73,17 @@ class ResourceModule:
     def BestIndexObject(self, info: apsw.IndexInfo) -> bool:  # noqa: N802
         """Push down what the API can take; refuse plans that cannot supply a required key."""
         offers = []
+        account_offer: int | None = None
         for i in range(info.nConstraint):
             index = info.get_aConstraint_iColumn(i)
             name = self.column_names[index] if 0 <= index < len(self.column_names) else None
+            if (
+                index == len(self.column_names)
+                and info.get_aConstraint_op(i) == _OP_EQ
+                and info.get_aConstraint_usable(i)
+                and account_offer is None
+            ):
+                account_offer = i
             offers.append(
                 Offer(
                     name,
@@ -92,7 +110,15 @@ class ResourceModule:
             info.set_aConstraintUsage_omit(use.offer, use.omit)
             if use.as_set:
                 info.set_aConstraintUsage_in(use.offer, True)
-        info.idxStr = plan.idx_str + "|" + ",".join(map(str, self._used_columns(info)))
+        params = plan.idx_str
+        if account_offer is not None:
+            # `account = ...` is applied exactly (only those accounts are asked), as a set for IN.
+            info.set_aConstraintUsage_argvIndex(account_offer, len(plan.uses) + 1)
+            info.set_aConstraintUsage_omit(account_offer, True)
+            if info.get_aConstraintUsage_in(account_offer):
+                info.set_aConstraintUsage_in(account_offer, True)
+            params = ",".join(filter(None, (params, ACCOUNT_ARG)))
+        info.idxStr = params + "|" + ",".join(map(str, self._used_columns(info)))
         info.estimatedCost = plan.cost
         info.estimatedRows = plan.rows
         return True
@@ -101,7 +127,7 @@ class ResourceModule:
         """The columns the statement reads; SQLite's bit 63 stands for "63 and above"."""
         used = set(info.colUsed)
         if any(index >= 63 for index in used):
-            used |= set(range(63, len(self.column_names)))
+            used |= set(range(63, len(self.column_names) + 1))
         return sorted(i for i in used if i < len(self.column_names))
 
     def builder(self, used: str) -> RowBuilder:
@@ -120,11 +146,32 @@ class ResourceModule:
 
     def UpdateChangeRow(self, row: int, newrowid: int, fields: tuple[Any, ...]) -> None:  # noqa: N802
         """One row of an UPDATE (unchanged columns arrive as `apsw.no_change`)."""
-        self.session.writer.update(self.resource, row, newrowid, fields)
+        self.session.writer.update(self.resource, row, newrowid, self._spec_fields(fields))
 
     def UpdateInsertRow(self, rowid: int | None, fields: tuple[Any, ...]) -> int:  # noqa: N802
         """One row of an INSERT."""
-        return self.session.writer.insert(self.resource, fields)
+        return self.session.writer.insert(self.resource, self._spec_fields(fields))
+
+    def _spec_fields(self, fields: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The spec's columns of a written row, once the engine's `account` is known safe.
+
+        A write goes to one token; on a connection with several accounts the row's account
+        would have to choose it (and ids repeat across accounts), so such writes are refused
+        rather than sent with the first account's token.
+        """
+        if self.session.multi_account:
+            raise NotSupportedError(
+                f"{self.resource.qualified_name}: writes on a connection with several accounts "
+                "are not supported; open one on the account to change (accounts=['NAME'] or "
+                "--account NAME) and write there"
+            )
+        account = fields[len(self.column_names)] if len(fields) > len(self.column_names) else None
+        if account is not apsw.no_change and account not in (None, self.session.accounts[0].name):
+            raise NotSupportedError(
+                f"{self.resource.qualified_name}: the account column cannot be set; it says "
+                "which account a row came from"
+            )
+        return fields[: len(self.column_names)]
 
     def UpdateDeleteRow(self, rowid: int) -> None:  # noqa: N802
         """One row of a DELETE (refused: no resource declares one)."""
@@ -168,10 +215,11 @@ class ResourceCursor:
     def __init__(self, table: ResourceModule) -> None:
         self._table = table
         self._build: RowBuilder = table.builder("")
-        self._pages: Iterator[Page] = iter(())
+        self._pages: Iterator[tuple[str, Page]] = iter(())
         self._rows: Iterator[tuple[Any, ...]] = iter(())
         self._row: tuple[Any, ...] | None = None
         self._rowid = 0
+        self._account = ""
 
     def Filter(self, indexnum: int, indexname: str | None, constraintargs: tuple[Any, ...]) -> None:  # noqa: N802
         """Start the calls for these constraint values and position on the first record."""
@@ -189,7 +237,8 @@ class ResourceCursor:
         # An error propagates as is; the caller (DB-API, shell) stops the whole statement. A
         # failing nested key query must not stop the statement that ran it.
         self._row = None
-        for records, body, echo in self._pages:
+        for account, (records, body, echo) in self._pages:
+            self._account = account
             self._rows = map(self._build, records, repeat(body), repeat(echo))
             self._row = next(self._rows, None)
             if self._row is not None:
@@ -221,7 +270,10 @@ class ResourceCursor:
 
     def Column(self, number: int) -> Any:  # noqa: N802
         """The value of column `number` of the current record (-1 is the rowid)."""
-        return self._row[number] if number >= 0 else self._rowid  # type: ignore[index]
+        try:
+            return self._row[number] if number >= 0 else self._rowid  # type: ignore[index]
+        except IndexError:  # the one column past the spec's: `account`
+            return self._account
 
     def Close(self) -> None:  # noqa: N802
         """Stop the stream; queued requests of later pages are cancelled."""

@@ -4,8 +4,10 @@ The layout is derived from the spec alone, so a new resource is synced without n
 list table (one that needs no key), plus every keyed table whose key a `values_from` table in the
 set supplies (backups of every Droplet from `droplets.id`; backups of every cluster that has them,
 from `clusters.id` under the parameter's `values_where`). Tables get the names `export` writes:
-the three-part name with dots as underscores (`digitalocean_compute_droplet_backups`). The
-primary key is the resource's `identity`. Imports `dbapi`, `spec` and `errors` (and sqlglot).
+the three-part name with dots as underscores (`digitalocean_compute_droplet_backups`). Every
+API table keeps its `account` column (the engine's hidden column naming the account a row came
+from), and the primary key is `account` plus the resource's `identity`: the same Droplet id in
+two accounts is two rows. Imports `dbapi`, `spec` and `errors` (and sqlglot).
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class Source:
     description: str
     columns: tuple[Column, ...] = ()
     key: tuple[str, ...] = ()
+
+
+#: The engine's hidden column naming the account a row came from (every API table has it).
+ACCOUNT = Column("account", "TEXT", "The account (as named in the config) the row came from.")
 
 
 def table_name_for(qualified_name: str) -> str:
@@ -101,7 +107,7 @@ def resource_source(provider: Provider, resource: Resource) -> Source:
         ProgrammingError: a keyed table whose key no list table supplies (the spec's
             `values_from` names none), so it cannot be read whole.
     """
-    columns = tuple(
+    columns = (ACCOUNT,) + tuple(
         Column(c.name, c.sqlite_type, c.description) for c in resource.columns if not c.hidden
     )
     listed = ", ".join(f"t.{quote(c.name)}" for c in columns)
@@ -115,7 +121,7 @@ def resource_source(provider: Provider, resource: Resource) -> Source:
         sql=sql,
         description=resource.description,
         columns=columns,
-        key=resource.identity,
+        key=(ACCOUNT.name, *resource.identity) if resource.identity else (),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlprovider.spec.loader import default_spec_dir, load_providers
 from sqlprovider.spec.model import (
     RAW_COLUMN,
+    AccountInfo,
     Check,
     Column,
     Confirm,
@@ -25,6 +26,7 @@ from sqlprovider.spec.model import (
 __all__ = [
     "RAW_COLUMN",
     "Check",
+    "AccountInfo",
     "Column",
     "Confirm",
     "Example",

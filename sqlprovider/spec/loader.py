@@ -19,6 +19,7 @@ from sqlprovider.spec.checks import check_cross_references, check_resource, chec
 from sqlprovider.spec.model import (
     RAW_COLUMN,
     SQLITE_TYPES,
+    AccountInfo,
     Column,
     ColumnType,
     EmptyAnswer,
@@ -171,10 +172,28 @@ def _load_provider(folder: Path, problems: list[str]) -> Provider | None:
         token_env=tuple(head.get("token_env") or ()),
         pagination=pagination,
         services=tuple(services),
+        account_info=_account_info(head.get("account_info"), problems),
     )
     check_cross_references(provider, problems)
     check_writes(provider, problems)
     return provider
+
+
+def _account_info(entry: Any, problems: list[str]) -> AccountInfo | None:
+    """The provider's `account_info:` call (whose token is it), if declared."""
+    if entry is None:
+        return None
+    keys = ("path", "team_name", "team_uuid")
+    if not isinstance(entry, dict) or not all(
+        isinstance(entry.get(k), str) and entry.get(k) for k in keys
+    ):
+        problems.append("provider.yaml: account_info needs path, team_name and team_uuid (text)")
+        return None
+    return AccountInfo(
+        path=entry["path"],
+        team_name=tuple(entry["team_name"].split(".")),
+        team_uuid=tuple(entry["team_uuid"].split(".")),
+    )
 
 
 @dataclass(frozen=True)

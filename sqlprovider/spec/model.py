@@ -54,6 +54,21 @@ class Match:
 
 
 @dataclass(frozen=True)
+class AccountInfo:
+    """The call that says whose token it is (the team columns of `sqlprovider_accounts`).
+
+    Attributes:
+        path: the endpoint, such as ``/v2/account``.
+        team_name: where the team's name is in its body (dotted path, split).
+        team_uuid: where the team's uuid is.
+    """
+
+    path: str
+    team_name: tuple[str, ...]
+    team_uuid: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Parameter:
     """One API parameter of a resource, which SQL supplies through `column = value`.
 
@@ -420,6 +435,7 @@ class Provider:
     token_env: tuple[str, ...]
     pagination: Pagination
     services: tuple[Service, ...]
+    account_info: AccountInfo | None = None
 
     @property
     def path_prefix(self) -> str:

@@ -77,7 +77,7 @@ def test_tables_and_queries_land_with_declared_types_and_equal_rows(
     }
     assert _types(path, "sizes") == {"region": "TEXT", "total": "INTEGER", "mean": "REAL"}
 
-    expected = con.execute(f"SELECT * FROM {DROPLETS} ORDER BY id").fetchall()
+    expected = con.execute(f"SELECT account, * FROM {DROPLETS} ORDER BY id").fetchall()
     assert _read(path, "SELECT * FROM digitalocean_compute_droplets ORDER BY id") == expected
     assert len(expected) == 40
     expected_backups = con.execute(JOINED_BACKUPS + " ORDER BY b.id").fetchall()

@@ -48,7 +48,8 @@ def test_default_set_is_every_list_table_and_the_keyed_ones_they_reach(sandbox: 
         "digitalocean.databases.backups",
     ]
     backups = sources["digitalocean_databases_backups"]
-    assert backups.key == ("database_cluster_uuid", "created_at")
+    # The account is part of every key: the same id in two accounts is two rows.
+    assert backups.key == ("account", "database_cluster_uuid", "created_at")
     # Clusters without backups are left out by the spec's values_where, qualified by alias.
     assert "NOT s.engine IN ('redis', 'valkey')" in backups.sql
     assert sources["digitalocean_compute_droplet_backups"].origin == (
@@ -72,7 +73,8 @@ def test_first_sync_writes_typed_keyed_tables_and_opens_one_version_per_row(
     assert _count(path, DROPLETS) == expected[0][0] == 25
     assert _count(path, "digitalocean_databases_backups") == backups[0][0] > 0
     info = {row[1]: (row[2], row[5]) for row in _read(path, f"PRAGMA table_info({DROPLETS})")}
-    assert info["id"] == ("INTEGER", 1)
+    assert info["account"] == ("TEXT", 1)
+    assert info["id"] == ("INTEGER", 2)
     assert info["features"] == ("JSON", 0)
     assert info["_synced_at"] == ("TEXT", 0)
     assert _read(path, "PRAGMA journal_mode") == [("wal",)]
