@@ -336,3 +336,14 @@ def test_the_shell_keeps_every_accounts_token_out_of_its_history(estates: Sandbo
     with several(estates) as connection:
         shell = ProviderShell(connection, stdin=io.StringIO(""), stdout=io.StringIO())
         assert set(shell.secrets) == {a.token for a in estates.accounts}
+
+
+def test_writes_on_a_connection_with_several_accounts_are_refused(estates: Sandbox) -> None:
+    some = estates.account.droplet_ids()[0]
+    with several(estates, allow_writes=True) as connection:
+        estates.clear_requests()
+        with pytest.raises(sqlprovider.NotSupportedError, match="several accounts"):
+            connection.execute(
+                f"UPDATE {POLICIES} SET backup_enabled = 0 WHERE droplet_id = {some}"
+            )
+    assert not [r for r in estates.requests if r.method != "GET"]
