@@ -75,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write(
+            "cancelled (Ctrl-C): the statement stopped; its pending API requests were dropped\n"
+        )
         return 130
 
 

@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 import json
 import os
-import threading
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -27,6 +27,7 @@ import apsw
 import apsw.shell
 
 from sqlprovider.cli.options import add_connection_arguments, open_connection
+from sqlprovider.cli.progress import ProgressMeter, logging_api_calls, secrets_of
 from sqlprovider.dbapi import Connection
 from sqlprovider.sql.apsw_errors import map_exception
 
@@ -56,16 +57,31 @@ def register(commands: Any) -> None:
         help=f"readline history file (default {DEFAULT_HISTORY}); lines holding the token are "
         "never kept",
     )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="log each API call on stderr: method, path, parameters, status, milliseconds "
+        "(never the token)",
+    )
     add_connection_arguments(parser)
     parser.set_defaults(run=run_shell)
 
 
 def run_shell(args: argparse.Namespace) -> int:
-    """Open the connection and run the shell until end of input or `.exit`."""
-    with open_connection(args) as connection:
+    """Open the connection and run the shell until end of input or `.exit`.
+
+    Returns:
+        0, or 1 when SQL read from a pipe or file hit an error (as the sqlite3 shell does; an
+        interactive session's errors were shown as they happened).
+    """
+    with (
+        open_connection(args) as connection,
+        logging_api_calls(args.verbose, sys.stderr, secrets_of(connection)),
+    ):
         shell = ProviderShell(connection, progress=args.progress, history_file=args.history)
         shell.cmdloop()
-    return 0
+    return 1 if shell.failures and not shell.interactive else 0
 
 
 class ProviderShell(apsw.shell.Shell):
@@ -104,6 +120,9 @@ class ProviderShell(apsw.shell.Shell):
             progress = bool(getattr(self.stderr, "isatty", None) and self.stderr.isatty())
         self.progress = progress
         self.progress_interval = progress_interval
+        #: Errors shown so far (a script with any ends the process with status 1).
+        self.failures = 0
+        self._cancelled = False
 
     # --- the loop and its history ------------------------------------------------------------
 
@@ -145,6 +164,9 @@ class ProviderShell(apsw.shell.Shell):
         with self._tracking_statements(), self._showing_progress():
             try:
                 super().process_sql(prepared, bindings, internal, summary)
+            except KeyboardInterrupt:
+                self._cancelled = True  # handle_interrupt says the statement was cancelled
+                raise
             except apsw.Error as exc:
                 if getattr(exc, "_handle_exception_saw_this", False):
                     raise
@@ -154,12 +176,32 @@ class ProviderShell(apsw.shell.Shell):
                 raise mapped from exc
 
     def handle_interrupt(self) -> None:
-        """Ctrl-C: drop the running statement's pending API requests, then apsw's handling.
+        """Ctrl-C: stop the running statement, drop its pending API requests, and say so.
 
-        Interactively the shell prints ^C and reads the next line; reading a script, it stops.
+        Interactively the shell says the statement was cancelled and reads the next line;
+        reading a script, it stops (the command exits with status 130).
         """
         self.connection.session.statement.finish()
-        super().handle_interrupt()
+        self.db.interrupt()
+        cancelled, self._cancelled = self._cancelled, False
+        if not self.bail and self.interactive:
+            said = "^C\n"
+            if cancelled:
+                said += "cancelled: the statement stopped; its pending API requests were dropped\n"
+            self.write(self.stderr, said)
+            return
+        raise KeyboardInterrupt
+
+    def handle_exception(self) -> None:
+        """apsw's error display, counting errors (and Ctrl-C worded as a cancel)."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, KeyboardInterrupt):
+            self.handle_interrupt()
+            exc._handle_exception_saw_this = True  # type: ignore[attr-defined]
+            return
+        if not isinstance(exc, SystemExit):
+            self.failures += 1
+        super().handle_exception()
 
     def _query_details(self, sql: str, bindings: Any) -> Any:
         """apsw's statement splitter, with its SQLite errors worded as `sqlprovider query` does."""
@@ -293,44 +335,6 @@ class ProviderShell(apsw.shell.Shell):
             return
         cells = (_markdown_cell(v, self.nullvalue) for v in line)
         self.write(self.stdout, "| " + " | ".join(cells) + " |\n")
-
-
-class ProgressMeter:
-    """A line on `stream` counting the running statement's API requests, updated by a thread.
-
-    Args:
-        session: the engine session whose current statement is watched.
-        stream: where the count goes (stderr).
-        interval: seconds between two looks at the counters.
-    """
-
-    def __init__(self, session: Any, stream: TextIO, interval: float = 0.5) -> None:
-        self._session = session
-        self._stream = stream
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sqlprovider-progress", daemon=True)
-        self._shown = 0
-        self._tty = bool(getattr(stream, "isatty", None) and stream.isatty())
-
-    def __enter__(self) -> ProgressMeter:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        if self._shown:
-            self._stream.write("\r\x1b[K" if self._tty else "\n")
-            self._stream.flush()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            requests = int(self._session.statement.stats.requests)
-            if requests and requests != self._shown:
-                self._shown = requests
-                self._stream.write(f"\r… {requests} API request{'s' if requests > 1 else ''}")
-                self._stream.flush()
 
 
 def forget_secret_entries(readline: ModuleType, secrets: Iterable[str]) -> int:
