@@ -174,12 +174,12 @@ def test_progress_meter_on_a_terminal_clears_its_line() -> None:
     class Session:
         class statement:  # noqa: N801 - mimics the session attribute
             class stats:  # noqa: N801
-                requests = 7
+                requests, pages, throttle_seconds = 7, 1, 0.0
 
     stream = _Terminal()
     with ProgressMeter(Session, stream, interval=0.005):
         time.sleep(0.05)
-    assert stream.getvalue() == "\r… 7 API requests\r\x1b[K"
+    assert stream.getvalue() == "\r… 7 API requests, 1 page\r\x1b[K"
 
 
 def test_ctrl_c_stops_the_statement_and_its_requests_but_not_the_shell(
@@ -213,6 +213,9 @@ def test_ctrl_c_stops_the_statement_and_its_requests_but_not_the_shell(
     assert interrupted, "the statement never got going"
     assert interrupted[0].cancel.is_set()
     assert "^C" in err.getvalue()
+    assert "cancelled: the statement stopped; its pending API requests were dropped" in (
+        err.getvalue()
+    )
     assert "42" in out.getvalue().splitlines()[-2]
     assert elapsed < 30 * 0.06 / 2  # far less than the whole join would take
     assert len(sb.requests) < 30
@@ -270,7 +273,22 @@ def test_cli_shell_reads_sql_from_stdin(
     )
     code = main(["shell", "--sandbox", "--sandbox-droplets", "3", "--no-progress"])
     captured = capsys.readouterr()
-    assert code == 0
+    assert code == 1  # piped SQL that hit an error, as sqlite3 does
     assert "backups,digitalocean.databases.backups," in captured.out
     assert "clusters,digitalocean.databases.clusters," in captured.out
     assert "DESCRIBE: unknown table 'nope'" in captured.err
+
+
+def test_piped_sql_without_errors_exits_zero(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(".mode csv\nSELECT 1 AS one;\n"))
+    code = main(["shell", "--sandbox", "--sandbox-droplets", "3", "--no-progress"])
+    assert code == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "1"
+
+
+def test_errors_are_counted_and_the_script_goes_on(con: sqlprovider.Connection) -> None:
+    out, err, shell = run(con, ".mode list\nSELECT * FROM nope;\nSELECT 'after' AS a;\n.nosuch\n")
+    assert shell.failures == 2
+    assert "after" in out
