@@ -306,6 +306,12 @@ def _parameter_text(p: Parameter) -> str:
         text += " Values can come from " + _codes(p.values_from) + "."
     if p.conflicts_with:
         text += " Cannot be combined with " + _codes(p.conflicts_with) + "."
+    if p.matches is not None:
+        how = "holds the value" if p.matches.kind == "element" else "equals the value"
+        text += f" Selects the rows whose `{p.matches.column}` {how}."
+    for values in p.leaves_out:
+        given = " and ".join(f"`{name} = {value}`" for name, value in values)
+        text += f" The API's filter leaves out {given}; those are listed too and checked."
     if not p.exact:
         text += " The API filters loosely; SQLite re-checks each row."
     if p.example is not None:
