@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from sqlprovider.http.ratelimit import RateLimiter
 
@@ -50,3 +51,14 @@ class CappedLimiter(RateLimiter):
     def pause(self, seconds: float) -> None:
         """Hold every request of the token for `seconds`."""
         self._inner.pause(seconds)
+
+    @property
+    def limits(self) -> tuple[tuple[int, float], ...]:
+        """The token's (requests, seconds) windows."""
+        return self._inner.limits
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else the pacer grows is the token's pacer's (this class only adds slots).
+        if name == "_inner":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
