@@ -26,6 +26,40 @@ UNLIMITED = {"per_minute": 1_000_000, "per_hour": 10_000_000}
 FAST = {"backoff": 0.01, "timeout": 5.0, "rate_limits": ((1_000_000, 60.0),)}
 
 
+#: Fixtures that hand a test a running sandbox (or a factory of them).
+_SANDBOX_FIXTURES = ("sandbox", "fresh", "make_sandbox")
+
+
+@pytest.fixture(autouse=True)
+def _no_unrouted_requests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that asked a sandbox for an endpoint it does not serve.
+
+    Without this, a table whose endpoint the sandbox lacks would pass every test with zero
+    rows (its 404 read as "nothing"). Tests that probe unknown paths on purpose carry
+    `@pytest.mark.unrouted_ok`.
+    """
+    boxes: list[Any] = []
+    for name in _SANDBOX_FIXTURES:
+        if name in request.fixturenames:
+            boxes.append(request.getfixturevalue(name))
+    before = [_unrouted(box) for box in boxes]
+    yield
+    if request.node.get_closest_marker("unrouted_ok") is not None:
+        return
+    for box, seen in zip(boxes, before, strict=True):
+        new = _unrouted(box)[len(seen) :]
+        assert not new, "the sandbox has no route for: " + ", ".join(
+            f"{r.method} {r.path}" for r in new
+        )
+
+
+def _unrouted(box: Any) -> list[Any]:
+    """Unrouted requests of a sandbox, or of every sandbox a factory started."""
+    if isinstance(box, Sandbox):
+        return box.unrouted()
+    return [r for sb in getattr(box, "started", []) for r in sb.unrouted()]
+
+
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
     """One seeded sandbox for read-only tests (seed 11, 40 droplets, 8 clusters)."""
@@ -44,6 +78,7 @@ def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
         started.append(sb)
         return sb
 
+    make.started = started  # type: ignore[attr-defined]  # read by _no_unrouted_requests
     yield make
     for sb in started:
         sb.stop()

@@ -25,6 +25,8 @@ def normalize(resource: Resource, parameter: Parameter, value: Any) -> int | str
     """
     if parameter.type == "integer":
         return _integer(resource, parameter, value)
+    if parameter.type == "boolean":
+        return _boolean(resource, parameter, value)
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _invalid(resource, parameter, value, "text")
     text = str(value)
@@ -38,6 +40,29 @@ def normalize(resource: Resource, parameter: Parameter, value: Any) -> int | str
     if any(ord(ch) < 32 for ch in text):
         raise _invalid(resource, parameter, value, "text without control characters")
     return text
+
+
+_TRUE = {1, "1", "true", "TRUE", "True"}
+_FALSE = {0, "0", "false", "FALSE", "False"}
+
+
+def _boolean(resource: Resource, parameter: Parameter, value: Any) -> int:
+    """1 or 0 (SQLite's true and false); `enum` may allow only one of them."""
+    number: int | None = None
+    if isinstance(value, (int, str)) and not isinstance(value, float):
+        number = 1 if value in _TRUE else 0 if value in _FALSE else None
+    allowed = [int(v.lower() == "true") for v in parameter.enum if v.lower() in ("true", "false")]
+    if number is None or (allowed and number not in allowed):
+        wanted = " or ".join("true (1)" if a else "false (0)" for a in allowed or [1, 0])
+        raise _invalid(resource, parameter, value, wanted)
+    return number
+
+
+def wire_value(parameter: Parameter, value: int | str) -> int | str:
+    """The value as the query string carries it (booleans as `true`/`false`)."""
+    if parameter.type == "boolean":
+        return "true" if value else "false"
+    return value
 
 
 def _integer(resource: Resource, parameter: Parameter, value: Any) -> int:

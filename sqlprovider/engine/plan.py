@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from sqlprovider.engine.params import normalize
+from sqlprovider.engine.params import normalize, wire_value
 from sqlprovider.errors import MissingKeyColumnError
 from sqlprovider.spec import Method, Parameter, Resource
 
@@ -270,7 +270,11 @@ def _make_call(
     path = method.path
     for name in method.path_params:
         path = path.replace("{" + name + "}", quote(str(chosen[name]), safe=""))
-    query = tuple((n, chosen[n]) for n in method.query if n in chosen)
+    query = tuple(
+        (resource.parameter(n).wire_name, wire_value(resource.parameter(n), chosen[n]))
+        for n in method.query
+        if n in chosen
+    )
     echo: dict[str, Any] = {}
     for parameter in resource.parameters:
         if parameter.name in chosen:

@@ -8,56 +8,25 @@ are the server's job. Imports nothing from sqlprovider.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from .catalog import REGIONS, RETENTION_DAYS, WEEKDAYS, WINDOW_LENGTH_HOURS, WINDOW_STARTS
 from .data import Account
 from .lifecycle import ActionBook
 from .records import Policy
+from .replies import NOT_FOUND, Reply, Request, error, not_found, page_params, paged
+from .replies import droplet_id as _droplet_id
+from .replies import unprocessable as _unprocessable
+from .storage_routes import STORAGE_ROUTES
 
-MAX_PER_PAGE = 200
-DEFAULT_PER_PAGE = 20
-_DROPLET_ID = re.compile(r"[1-9][0-9]{0,18}")
+__all__ = ["NOT_FOUND", "Api", "Reply", "error", "not_found"]
+_Request = Request
 
-
-@dataclass(frozen=True)
-class Reply:
-    """An answer: HTTP status, JSON-ready body and any extra headers."""
-
-    status: int
-    body: Any
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-def error(status: int, error_id: str, message: str) -> Reply:
-    """Build an error reply with the API's `{id, message}` body (the server adds `request_id`)."""
-    return Reply(status, {"id": error_id, "message": message})
-
-
-NOT_FOUND = "The resource you requested could not be found."
-
-
-def not_found() -> Reply:
-    """Return the API's 404 reply."""
-    return error(404, "not_found", NOT_FOUND)
-
-
-@dataclass(frozen=True)
-class _Request:
-    path: str
-    query: Mapping[str, str]
-    body: bytes
-    base_url: str
-    errored: bool = False
-
-
-Handler = Callable[["Api", _Request, str], Reply]
+Handler = Callable[[Any, _Request, str], Reply]
 
 
 class Api:
@@ -67,6 +36,8 @@ class Api:
         """Serve `account`; `book` keeps the actions POSTs start (and finishes them)."""
         self.account = account
         self.book = book or ActionBook()
+        # Started actions live in the account's estate, beside its seeded history.
+        self.book.bind(lambda: account.estate)
 
     def handle(
         self,
@@ -89,23 +60,34 @@ class Api:
             errored: an action this request starts will end `errored` (a fault).
         """
         self.book.settle()
-        if method == "GET":
-            read = self.book.answer(
-                path, dict(query), lambda i: self.account.droplet(i) is not None
-            )
-            if read is not None:
-                return Reply(*read)
-        request = _Request(path, query, body, base_url, errored)
+        request = _Request(_canonical(path), query, body, base_url, errored)
+        allowed: list[str] = []
         for route_method, pattern, handler in _ROUTES:
-            match = pattern.fullmatch(path)
-            if match is not None and route_method == method:
-                return handler(self, request, match.group(1) if pattern.groups else "")
-        return not_found()
+            match = pattern.fullmatch(request.path)
+            if match is None:
+                continue
+            allowed.append(route_method)
+            if route_method == method or (method == "HEAD" and route_method == "GET"):
+                return handler(self, request, "/".join(match.groups()))
+        if not allowed:
+            # No route at all: the API's 404, marked so tests can tell it from a missing record.
+            return dataclasses.replace(not_found(), routed=False)
+        verbs = sorted({*allowed, "OPTIONS"} | ({"HEAD"} if "GET" in allowed else set()))
+        if method == "OPTIONS":
+            return Reply(204, None, {"Allow": ", ".join(verbs)})
+        return Reply(
+            405,
+            {
+                "id": "method_not_allowed",
+                "message": f"{method} is not allowed here; use one of " + ", ".join(verbs) + ".",
+            },
+            {"Allow": ", ".join(verbs)},
+        )
 
     # --- droplets ---------------------------------------------------------------------------
 
     def _droplets(self, req: _Request, _: str) -> Reply:
-        paging = _page_params(req.query)
+        paging = page_params(req.query)
         if isinstance(paging, Reply):
             return paging
         page, per_page = paging
@@ -117,11 +99,11 @@ class Api:
         total, droplets = self.account.droplets_page(
             kind == "gpus", tag, name, (page - 1) * per_page, per_page
         )
-        return Reply(200, _paged(req, "droplets", droplets, page, per_page, total))
+        return Reply(200, paged(req, "droplets", droplets, page, per_page, total))
 
     def _droplet_backups(self, req: _Request, raw_id: str) -> Reply:
         droplet_id = _droplet_id(raw_id)
-        paging = _page_params(req.query)
+        paging = page_params(req.query)
         if droplet_id is None:
             return not_found()
         if isinstance(paging, Reply):
@@ -131,15 +113,15 @@ class Api:
         if found is None:
             return not_found()
         total, backups = found
-        return Reply(200, _paged(req, "backups", backups, page, per_page, total))
+        return Reply(200, paged(req, "backups", backups, page, per_page, total))
 
     def _policies(self, req: _Request, _: str) -> Reply:
-        paging = _page_params(req.query)
+        paging = page_params(req.query)
         if isinstance(paging, Reply):
             return paging
         page, per_page = paging
         total, policies = self.account.policies_page((page - 1) * per_page, per_page)
-        return Reply(200, _paged(req, "policies", policies, page, per_page, total))
+        return Reply(200, paged(req, "policies", policies, page, per_page, total))
 
     def _supported(self, req: _Request, _: str) -> Reply:
         plans = [
@@ -229,50 +211,13 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("POST", re.compile(r"/v2/droplets/([^/]+)/actions"), Api._action),
     ("GET", re.compile(r"/v2/databases"), Api._databases),
     ("GET", re.compile(r"/v2/databases/([^/]+)/backups"), Api._database_backups),
+    *STORAGE_ROUTES,
 ]
 
 
-def _unprocessable(message: str) -> Reply:
-    return error(422, "unprocessable_entity", message)
-
-
-def _droplet_id(raw: str) -> int | None:
-    # The spec declares droplet_id as an integer >= 1; anything else names no droplet: 404.
-    return int(raw) if _DROPLET_ID.fullmatch(raw) else None
-
-
-def _page_params(query: Mapping[str, str]) -> tuple[int, int] | Reply:
-    """Return (page, per_page) from the query, or a 400 reply for values outside the spec."""
-    values = []
-    for name, default, high in (("page", 1, None), ("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)):
-        raw = query.get(name)
-        value = default if raw is None else int(raw) if re.fullmatch(r"\d{1,9}", raw) else 0
-        if value < 1 or (high is not None and value > high):
-            bounds = f"between 1 and {high}" if high else "at least 1"
-            return error(400, "bad_request", f"{name} must be an integer {bounds}.")
-        values.append(value)
-    return values[0], values[1]
-
-
-def _paged(
-    req: _Request, key: str, items: Any, page: int, per_page: int, total: int
-) -> dict[str, Any]:
-    """Wrap one page of items with `links` (absolute URLs) and `meta.total`."""
-    last = max(1, math.ceil(total / per_page))
-
-    def url(number: int) -> str:
-        params = dict(req.query)
-        params["page"] = str(number)
-        return f"{req.base_url}{req.path}?{urlencode(params)}"
-
-    pages: dict[str, str] = {}
-    if page > 1:
-        pages["first"] = url(1)
-        pages["prev"] = url(min(page - 1, last))
-    if page < last:
-        pages["next"] = url(page + 1)
-        pages["last"] = url(last)
-    return {key: items, "links": {"pages": pages} if pages else {}, "meta": {"total": total}}
+def _canonical(path: str) -> str:
+    # The API answers `/v2/droplets/` as `/v2/droplets` (python-digitalocean sends the slash).
+    return path.rstrip("/") if len(path) > 1 and path.endswith("/") else path
 
 
 def _parse_policy(raw: Any, current: Policy | None, droplet_id: int) -> Policy | Reply:

@@ -18,6 +18,8 @@ from typing import Any
 
 from . import catalog as cat
 from .clusters import make_cluster, make_db_backups, new_uuid
+from .estate import Estate
+from .estate_seed import DropletIntent, seed_estate, seed_new_droplet
 from .records import (
     DAY,
     DropletRecord,
@@ -62,7 +64,7 @@ class Account:
         rng = random.Random(seed)
         self._vpcs = {region: new_uuid(rng) for region in cat.REGIONS}
         self._next_image_id = rng.randrange(150_000_000, 160_000_000)
-        self._next_action_id = rng.randrange(2_000_000_000, 2_100_000_000)
+        first_action_id = rng.randrange(2_000_000_000, 2_100_000_000)
         self._serial = droplets
         self._droplets: dict[int, DropletRecord] = {}
         self._all: list[int] = []
@@ -72,21 +74,36 @@ class Account:
         gpu_count = 0 if droplets < 2 else max(1, droplets // 10)
         gpu_indexes = set(rng.sample(range(droplets), gpu_count))
         droplet_id = rng.randrange(300_000_000, 400_000_000)
+        intents: dict[int, DropletIntent] = {}
         for index in range(droplets):
             droplet_id += rng.randint(1, 2000)
             if index < len(reuse_ids):
                 droplet_id = reuse_ids[index]
-            self._insert(self._make_droplet(rng, index, droplet_id, index in gpu_indexes))
+            rec, intents[droplet_id] = self._make_droplet(
+                rng, index, droplet_id, index in gpu_indexes
+            )
+            self._insert(rec)
         self._clusters = [make_cluster(rng, i, self.now, self._vpcs) for i in range(clusters)]
         self._cluster_index = {c["id"]: c for c in self._clusters}
         self._cluster_backups = {c["id"]: make_db_backups(rng, c, self.now) for c in self._clusters}
         self._mutate_rng = random.Random(f"mutate:{seed}")
+        # Snapshots, volumes, images and actions: one store, seeded apart from the droplets (its
+        # own random stream) and only when first used, so a 100,000-droplet account that only
+        # serves policies builds as fast as before. It is seeded from the droplets and policies
+        # as generated, so changes made before it is first used cannot change what it holds.
+        self._first_action_id = first_action_id
+        self._estate_rng = random.Random(f"estate:{seed}")
+        self._estate: Estate | None = None
+        self._estate_input = (
+            [(r, r.policy) for r in map(self._droplets.__getitem__, self._all)],
+            intents,
+        )
 
     # --- generation -------------------------------------------------------------------------
 
     def _make_droplet(
         self, rng: random.Random, index: int, droplet_id: int, gpu: bool
-    ) -> DropletRecord:
+    ) -> tuple[DropletRecord, DropletIntent]:
         if gpu:
             region = cat.GPU_REGIONS[rng.randrange(len(cat.GPU_REGIONS))]
             size = cat.GPU_SIZES[rng.randrange(len(cat.GPU_SIZES))]
@@ -116,11 +133,10 @@ class Account:
         if policy is not None:
             wanted = rng.randint(0, cat.MAX_BACKUPS[policy.plan])
             newest, period, count = plan_backups(policy, created, self.now, wanted)
-        snapshots: tuple[int, ...] = ()
-        if rng.random() < 0.2:
-            snapshots = (base + 7,)
-        volumes = (new_uuid(rng),) if rng.random() < 0.15 else ()
-        return DropletRecord(
+        # Backups take ids base..base+6; the first snapshot takes the free id after them.
+        snapshot = base + 7 if rng.random() < 0.2 else None
+        volume = new_uuid(rng) if rng.random() < 0.15 else None
+        rec = DropletRecord(
             id=droplet_id,
             name=name,
             gpu=gpu,
@@ -135,10 +151,24 @@ class Account:
             backup_count=count,
             backup_newest=newest,
             backup_period=period,
-            snapshot_ids=snapshots,
-            volume_ids=volumes,
             vpc_uuid=self._vpcs[region],
         )
+        return rec, DropletIntent(snapshot, volume)
+
+    @property
+    def estate(self) -> Estate:
+        """Snapshots, volumes, images and actions of the account (seeded on first use)."""
+        estate = self._estate
+        if estate is not None:
+            return estate
+        with self._lock:
+            if self._estate is None:
+                droplets, intents = self._estate_input
+                store = Estate(self._lock, self._first_action_id, 180_000_000)
+                seed_estate(store, self._estate_rng, droplets, intents, self.now)
+                self._estate = store
+                self._estate_input = ([], {})
+            return self._estate
 
     # --- indexes ----------------------------------------------------------------------------
 
@@ -190,7 +220,16 @@ class Account:
             else:
                 ids = self._gpu if gpu else self._regular
             recs = [self._droplets[i] for i in ids[offset : offset + limit]]
-            return len(ids), [render_droplet(r, self.now) for r in recs]
+            estate = self.estate
+            return len(ids), [
+                render_droplet(
+                    r,
+                    self.now,
+                    estate.droplet_snapshot_ids(r.id),
+                    estate.droplet_volume_ids(r.id),
+                )
+                for r in recs
+            ]
 
     def policies_page(self, offset: int, limit: int) -> tuple[int, dict[str, Any]]:
         """Return (total, policies map keyed by droplet id string) for one page, all droplets."""
@@ -246,10 +285,14 @@ class Account:
             return cat.REGIONS[rec.region]
 
     def next_action_id(self) -> int:
-        """Allocate the id of a new action."""
+        """Allocate the id of a new action (the estate holds the counter)."""
+        return self.estate.next_action_id()
+
+    def region_of(self, droplet_id: int) -> str | None:
+        """Return the region slug of a droplet, or None for an unknown id."""
         with self._lock:
-            self._next_action_id += 1
-            return self._next_action_id
+            rec = self._droplets.get(droplet_id)
+            return None if rec is None else rec.region
 
     def mutate(self) -> tuple[str, int]:
         """Add or remove one regular droplet at random; return ("added"|"removed", id)."""
@@ -258,6 +301,8 @@ class Account:
             if len(self._regular) > 1 and rng.random() < 0.5:
                 victim = self._regular[rng.randrange(len(self._regular))]
                 self._delete(victim)
+                # Its snapshots stay (they outlive their Droplet); its volumes are detached.
+                self.estate.detach_all(victim)
                 return "removed", victim
             low = self._all[0] if self._all else 300_000_000
             high = self._all[-1] if self._all else low + 1000
@@ -265,5 +310,7 @@ class Account:
             while new_id in self._droplets:
                 new_id = rng.randrange(low, high + 1000)
             self._serial += 1
-            self._insert(self._make_droplet(rng, self._serial - 1, new_id, False))
+            rec, intent = self._make_droplet(rng, self._serial - 1, new_id, False)
+            self._insert(rec)
+            seed_new_droplet(self.estate, self._estate_rng, rec, intent, self.now)
             return "added", new_id

@@ -161,6 +161,10 @@ class Sandbox:
         """The actions POSTs started (count them to prove no duplicate was made)."""
         return self._service.api.book
 
+    def unrouted(self) -> list[RequestRecord]:
+        """Requests for paths the sandbox does not serve (the test suite fails on any)."""
+        return self._service.unrouted()
+
     def clear_requests(self) -> None:
         """Forget the requests received so far."""
         self._service.clear_requests()

@@ -3,25 +3,23 @@
 A POST to `/v2/droplets/{id}/actions` starts an action; its effect on the account (a policy
 changed, backups turned off, a snapshot taken) is applied only when it completes, which happens
 `delay` seconds later, checked lazily whenever a request arrives (no timer thread). A fault can
-make it end `errored`, leaving the account unchanged. The book also answers the action reads:
-`GET /v2/actions/{id}`, `GET /v2/droplets/{id}/actions` (newest first) and
-`GET /v2/droplets/{id}/actions/{action_id}`. Imports nothing from sqlprovider.
+make it end `errored`, leaving the account unchanged. Every action is also written through to
+the account's `Estate` (bound with `bind`), which answers the action reads beside the seeded
+history: `GET /v2/actions[/{id}]` and `GET /v2/droplets/{id}/actions[/{action_id}]`. Imports
+nothing from sqlprovider.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .estate import Estate
 from .records import iso
-
-_ACTIONS = re.compile(r"/v2/actions/([0-9]{1,19})")
-_DROPLET_ACTIONS = re.compile(r"/v2/droplets/([0-9]{1,19})/actions")
-_DROPLET_ACTION = re.compile(r"/v2/droplets/([0-9]{1,19})/actions/([0-9]{1,19})")
+from .storage import ActionRecord
 
 
 @dataclass
@@ -71,6 +69,11 @@ class ActionBook:
         self._lock = threading.Lock()
         self._actions: dict[int, Action] = {}
         self._by_droplet: dict[int, list[int]] = {}
+        self._estate: Callable[[], Estate] | None = None
+
+    def bind(self, estate: Callable[[], Estate]) -> None:
+        """Write every action through to the estate `estate()` returns (read lazily)."""
+        self._estate = estate
 
     def start(
         self,
@@ -89,6 +92,19 @@ class ActionBook:
             self._actions[action_id] = action
             self._by_droplet.setdefault(droplet_id, []).append(action_id)
             answer = action.render()
+        if self._estate is not None:
+            self._estate().add_action(
+                ActionRecord(
+                    id=action_id,
+                    type=kind,
+                    status="in-progress",
+                    started=int(now),
+                    completed=None,
+                    resource_type="droplet",
+                    resource_id=droplet_id,
+                    region=region.get("slug"),
+                )
+            )
         if self.delay == 0:
             self._finish(action, now)
         return answer
@@ -107,6 +123,8 @@ class ActionBook:
                 return
             action.status = "errored" if action.errored else "completed"
             action.completed = now
+        if self._estate is not None:
+            self._estate().update_action(action.id, action.status, int(now))
         if not action.errored:
             action.effect()
 
@@ -124,43 +142,3 @@ class ActionBook:
         """Every action, oldest first."""
         with self._lock:
             return [self._actions[i].render() for i in sorted(self._actions)]
-
-    def answer(
-        self, path: str, query: dict[str, str], exists: Callable[[int], bool]
-    ) -> tuple[int, Any] | None:
-        """(status, body) for an action read, or None when `path` is not one."""
-        match = _DROPLET_ACTION.fullmatch(path)
-        if match is not None:
-            droplet_id, action_id = int(match.group(1)), int(match.group(2))
-            with self._lock:
-                action = self._actions.get(action_id)
-                found = action is not None and action.droplet_id == droplet_id
-                return (200, {"action": action.render()}) if found else None  # type: ignore[union-attr]
-        match = _ACTIONS.fullmatch(path)
-        if match is not None:
-            with self._lock:
-                action = self._actions.get(int(match.group(1)))
-                return None if action is None else (200, {"action": action.render()})
-        match = _DROPLET_ACTIONS.fullmatch(path)
-        if match is not None:
-            droplet_id = int(match.group(1))
-            if not exists(droplet_id):
-                return None
-            page = _number(query.get("page"), 1)
-            per_page = min(_number(query.get("per_page"), 20), 200)
-            with self._lock:
-                ids = sorted(self._by_droplet.get(droplet_id, ()), reverse=True)
-                chosen = ids[(page - 1) * per_page : page * per_page]
-                records = [self._actions[i].render() for i in chosen]
-            pages = (
-                {"next": f"{path}?page={page + 1}&per_page={per_page}"}
-                if page * per_page < len(ids)
-                else {}
-            )
-            links = {"pages": pages} if pages else {}
-            return 200, {"actions": records, "links": links, "meta": {"total": len(ids)}}
-        return None
-
-
-def _number(raw: str | None, default: int) -> int:
-    return int(raw) if raw is not None and raw.isdigit() and int(raw) > 0 else default

@@ -93,8 +93,6 @@ class DropletRecord:
     backup_count: int
     backup_newest: int  # window start of the newest backup
     backup_period: int
-    snapshot_ids: tuple[int, ...]
-    volume_ids: tuple[str, ...]
     vpc_uuid: str
 
     def backup_ids(self) -> list[int]:
@@ -141,8 +139,13 @@ def _ipv4(n: int, first: int) -> str:
     return f"{first}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255 or 1}"
 
 
-def render_droplet(rec: DropletRecord, now: int) -> dict[str, Any]:
-    """Render the full `droplet` object with every required key of the official schema."""
+def render_droplet(
+    rec: DropletRecord, now: int, snapshot_ids: list[int], volume_ids: list[str]
+) -> dict[str, Any]:
+    """Render the full `droplet` object with every required key of the official schema.
+
+    `snapshot_ids` and `volume_ids` come from the account's estate, which owns them.
+    """
     size = SIZES[rec.size]
     features = ["private_networking", "monitoring"]
     window: dict[str, str] | None = None
@@ -191,9 +194,9 @@ def render_droplet(rec: DropletRecord, now: int) -> dict[str, Any]:
         "features": features,
         "backup_ids": rec.backup_ids(),
         "next_backup_window": window,
-        "snapshot_ids": list(rec.snapshot_ids),
+        "snapshot_ids": snapshot_ids,
         "image": IMAGES[rec.image],
-        "volume_ids": list(rec.volume_ids),
+        "volume_ids": volume_ids,
         "size": size,
         "size_slug": rec.size,
         "networks": {"v4": v4, "v6": v6},

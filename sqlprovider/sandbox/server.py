@@ -7,6 +7,7 @@ off, nothing is logged per request. Imports nothing from sqlprovider.
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import sys
@@ -66,6 +67,27 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:  # noqa: N802
         self._serve()
 
+    def do_HEAD(self) -> None:  # noqa: N802
+        # Answered as GET without the body (shillelagh sends HEAD before GET).
+        self._serve()
+
+    def do_OPTIONS(self) -> None:  # noqa: N802
+        self._serve()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer malformed or unknown-method requests in JSON, as the API does, not HTML."""
+        body = json.dumps(
+            {"id": "not_implemented" if code == 501 else "bad_request", "message": message or ""}
+        ).encode()
+        self.send_response(code, message)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
     def _serve(self) -> None:
         try:
             length = int(self.headers.get("Content-Length") or 0)
@@ -91,6 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if self.command == "HEAD":
+            return
         if out.fault == "reset":
             # Promise the full length, send half, then drop the connection with a TCP reset.
             self.wfile.write(body[: len(body) // 2])

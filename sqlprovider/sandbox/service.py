@@ -44,6 +44,7 @@ class RequestRecord:
     status: int
     fault: str | None = None
     account: str | None = None
+    routed: bool = True  # False: the sandbox has no route for this path (it answered 404)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Service:
         self._lock = threading.Lock()
         self._injector = FaultInjector(faults or Faults())
         self._log: list[RequestRecord] = []
+        self._unrouted: list[RequestRecord] = []
 
     @property
     def faults(self) -> Faults:
@@ -138,6 +140,15 @@ class Service:
         with self._lock:
             return list(self._log)
 
+    def unrouted(self) -> list[RequestRecord]:
+        """Requests for paths the sandbox has no route for (kept even by `clear_requests`).
+
+        A client asking for one is asking for an endpoint the sandbox does not model, so its
+        404 says nothing about the API: the test suite fails on any.
+        """
+        with self._lock:
+            return list(self._unrouted)
+
     def clear_requests(self) -> None:
         """Forget the requests received so far."""
         with self._lock:
@@ -174,6 +185,9 @@ class Service:
             reply = error(status, *_INJECTED[status])
             if fault == "429":
                 extra["retry-after"] = str(injector.faults.retry_after)
+        elif method == "OPTIONS":
+            # A CORS preflight carries no token; it learns the allowed methods.
+            reply = self._route(self.api, method, path, query, body, base_url)
         elif served is None:
             reply = error(401, *_INJECTED[401])
         elif method == "GET" and path == "/v2/account" and token in self._profiles:
@@ -187,12 +201,17 @@ class Service:
                 reply = error(lost, *_INJECTED[lost])
         if reply.status >= 400 and isinstance(reply.body, dict):
             reply.body["request_id"] = self._request_id()
-        payload = json.dumps(reply.body, separators=(",", ":")).encode()
+        payload = (
+            b"" if reply.body is None else json.dumps(reply.body, separators=(",", ":")).encode()
+        )
         out_headers = {"Content-Type": "application/json", **extra}
         out_headers.update(reply.headers)
         with self._lock:
             owner = served[0] if served is not None else None
-            self._log.append(RequestRecord(method, path, query, reply.status, fault, owner))
+            record = RequestRecord(method, path, query, reply.status, fault, owner, reply.routed)
+            self._log.append(record)
+            if not reply.routed:
+                self._unrouted.append(record)
         body_fault = fault if fault in BODY_KINDS else None
         if APPLY_KINDS.get(fault or "") == "reset":
             body_fault = "reset"

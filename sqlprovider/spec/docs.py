@@ -286,7 +286,7 @@ def _parameters(resource: Resource) -> list[str]:
 
 
 def _bounds(p: Parameter) -> str:
-    bounds = []
+    bounds = [f"sent as `{p.api_name}`"] if p.api_name else []
     if p.minimum is not None:
         bounds.append(f"≥ {p.minimum}")
     if p.maximum is not None:

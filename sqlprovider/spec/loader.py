@@ -66,6 +66,7 @@ _PARAMETER_KEYS = {
     "example",
     "matches",
     "leaves_out",
+    "api_name",
 }
 _METHOD_KEYS = {
     "path",
@@ -80,6 +81,14 @@ _METHOD_KEYS = {
 }
 _EMPTY_ON_KEYS = {"status", "id", "message", "notice"}
 _COLUMN_KEYS = {"type", "description", "path", "scope"}
+
+
+#: The column type of a parameter that no declared column matches.
+_PARAMETER_COLUMN_TYPES: dict[str, ColumnType] = {
+    "integer": "integer",
+    "string": "text",
+    "boolean": "boolean",
+}
 
 
 def default_spec_dir() -> Path:
@@ -325,15 +334,16 @@ def _load_parameter(name: str, body: dict[str, Any], spot: str, problems: list[s
         problems.append(f"{spot}.in: must be path or query, not {location!r}")
         location = "query"
     kind = body.get("type")
-    if kind not in ("integer", "string"):
-        problems.append(f"{spot}.type: must be integer or string, not {kind!r}")
+    if kind not in ("integer", "string", "boolean"):
+        problems.append(f"{spot}.type: must be integer, string or boolean, not {kind!r}")
         kind = "string"
     fmt = body.get("format")
     if fmt not in (None, "uuid"):
         problems.append(f"{spot}.format: only uuid is known, not {fmt!r}")
         fmt = None
     when_absent = body.get("when_absent", "omit")
-    enum = tuple(str(v) for v in body.get("enum") or ())
+    # YAML reads `true` as a boolean; the API (and the docs) spell it in lower case.
+    enum = tuple(str(v).lower() if isinstance(v, bool) else str(v) for v in body.get("enum") or ())
     if when_absent not in ("omit", "each_value") or (when_absent == "each_value" and not enum):
         problems.append(f"{spot}.when_absent: must be omit, or each_value with an enum")
         when_absent = "omit"
@@ -359,6 +369,7 @@ def _load_parameter(name: str, body: dict[str, Any], spot: str, problems: list[s
         example=body.get("example"),
         matches=_load_match(body.get("matches"), f"{spot}.matches", problems),
         leaves_out=_load_leaves_out(body.get("leaves_out"), f"{spot}.leaves_out", problems),
+        api_name=body.get("api_name"),
     )
 
 
@@ -505,7 +516,7 @@ def _load_columns(
             columns.append(
                 Column(
                     name=parameter.name,
-                    type="integer" if parameter.type == "integer" else "text",
+                    type=_PARAMETER_COLUMN_TYPES[parameter.type],
                     description=parameter.description,
                     path=(parameter.name,),
                     hidden=True,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ColumnType = Literal["integer", "real", "text", "boolean", "json", "timestamp"]
-ParameterType = Literal["integer", "string"]
+ParameterType = Literal["integer", "string", "boolean"]
 #: The HTTP verbs an operation may use, and the SQL statements that can reach one.
 HttpVerb = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 SqlVerb = Literal["SELECT", "INSERT", "UPDATE", "DELETE"]
@@ -88,6 +88,8 @@ class Parameter:
         leaves_out: parameter values (``{type: gpus}``) whose records the API's filter leaves
             out although they may meet it: the engine also lists those records without the
             filter and SQLite checks `matches` on them, so the pushed filter stays exact.
+        api_name: the name the API knows the parameter by, when the SQL column needs another
+            (images' ``type`` filter is not the images' ``type`` attribute).
     """
 
     name: str
@@ -108,6 +110,12 @@ class Parameter:
     role: Literal["page", "per_page"] | None = None
     matches: Match | None = None
     leaves_out: tuple[tuple[tuple[str, str], ...], ...] = ()
+    api_name: str | None = None
+
+    @property
+    def wire_name(self) -> str:
+        """The query-string name sent to the API."""
+        return self.api_name or self.name
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ def test_token_is_random_sandbox_token_and_hidden_from_repr() -> None:
         "/v2/databases/not-a-uuid/backups",
     ],
 )
+@pytest.mark.unrouted_ok
 def test_unknown_things_are_404(sandbox: Sandbox, path: str) -> None:
     resp = make_session(sandbox).get(sandbox.url + path, timeout=10)
     assert resp.status_code == 404
@@ -58,6 +59,7 @@ def test_unknown_things_are_404(sandbox: Sandbox, path: str) -> None:
     assert resp.json()["request_id"]
 
 
+@pytest.mark.unrouted_ok
 def test_rate_headers_on_every_answer(sandbox: Sandbox) -> None:
     session = make_session(sandbox)
     answers = [

@@ -15,18 +15,13 @@ from sqlalchemy.engine import make_url
 
 from sqlprovider.integrations.sqlalchemy import SqlproviderDialect, connect_options
 from sqlprovider.sandbox import Sandbox
+from sqlprovider.spec import load_providers
 from tests.conftest import FAST, connect_to
 
 DROPLETS = "digitalocean.compute.droplets"
 BACKUPS = "digitalocean.compute.droplet_backups"
-RESOURCES = [
-    "digitalocean.compute.droplet_backup_policies",
-    BACKUPS,
-    "digitalocean.compute.droplet_supported_backup_policies",
-    DROPLETS,
-    "digitalocean.databases.backups",
-    "digitalocean.databases.clusters",
-]
+#: Derived from the spec, so adding a resource needs no change here.
+RESOURCES = sorted(r.qualified_name for p in load_providers() for r in p.resources())
 
 
 @pytest.fixture
