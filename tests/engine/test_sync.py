@@ -43,10 +43,10 @@ def test_default_set_is_every_list_table_and_the_keyed_ones_they_reach(sandbox: 
     # Derived from the spec: every resource here is either a list or reachable through
     # values_from, so all of them are in the set.
     assert set(sources) == {r.qualified_name.replace(".", "_") for r in provider.resources()}
-    assert [r.qualified_name for r in default_resources(provider)][-2:] == [
-        "digitalocean.compute.droplet_backups",
-        "digitalocean.databases.backups",
-    ]
+    # Lists first, then the keyed tables (those needing a key) in spec order.
+    keyed = [r.qualified_name for r in provider.resources() if r.required_parameters]
+    assert {"digitalocean.compute.droplet_backups", "digitalocean.databases.backups"} <= set(keyed)
+    assert [r.qualified_name for r in default_resources(provider)][-len(keyed) :] == keyed
     backups = sources["digitalocean_databases_backups"]
     # The account is part of every key: the same id in two accounts is two rows.
     assert backups.key == ("account", "database_cluster_uuid", "created_at")
