@@ -142,6 +142,8 @@ def _matching(
             hit = isinstance(found, list) and any(
                 type(v) is type(wanted) and v == wanted for v in found
             )
+        elif kind == "negation":
+            hit = isinstance(found, bool) and found is not bool(wanted)
         else:
             hit = type(found) is type(wanted) and found == wanted
         return convert(wanted) if hit else None

@@ -377,13 +377,17 @@ def _load_match(raw: Any, spot: str, problems: list[str]) -> Match | None:
     """`matches: {column: tags, as: element}`: what the filter means on a record."""
     if raw is None:
         return None
+    if isinstance(raw, dict) and raw.get("as") == "api" and "column" not in raw:
+        return Match("", "api")
     if not isinstance(raw, dict) or not isinstance(raw.get("column"), str):
-        problems.append(f"{spot}: must be {{column: NAME, as: element|value}}")
+        problems.append(
+            f"{spot}: must be {{column: NAME, as: element|value|negation}} or {{as: api}}"
+        )
         return None
     _unknown_keys(raw, {"column", "as"}, spot, problems)
     kind = raw.get("as", "element")
-    if kind not in ("element", "value"):
-        problems.append(f"{spot}.as: must be element or value, not {kind!r}")
+    if kind not in ("element", "value", "negation"):
+        problems.append(f"{spot}.as: must be element, value, negation or api, not {kind!r}")
         kind = "element"
     return Match(raw["column"], kind)
 
@@ -547,7 +551,7 @@ def _with_match(
 ) -> Column:
     """A parameter's column learns the record column its filter is tested against."""
     parameter = parameters.get(column.parameter or "")
-    if parameter is None or parameter.matches is None:
+    if parameter is None or parameter.matches is None or parameter.matches.kind == "api":
         return column
     where = f"{spot}.parameters.{parameter.name}.matches"
     target = next((c for c in columns if c.name == parameter.matches.column), None)
@@ -556,6 +560,9 @@ def _with_match(
         return column
     if parameter.matches.kind == "element" and target.type != "json":
         problems.append(f"{where}: as element needs a json (array) column, not {target.type}")
+        return column
+    if parameter.matches.kind == "negation" and target.type != "boolean":
+        problems.append(f"{where}: as negation needs a boolean column, not {target.type}")
         return column
     return replace(column, matches=(parameter.matches.kind, target.path))
 

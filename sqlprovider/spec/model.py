@@ -47,10 +47,13 @@ class Pagination:
 @dataclass(frozen=True)
 class Match:
     """The meaning of an API filter on a record: `column` holds the value (``element``: as one
-    item of a JSON array, such as a tag in ``tags``; ``value``: as the whole value)."""
+    item of a JSON array, such as a tag in ``tags``; ``value``: as the whole value;
+    ``negation``: a boolean filter true where the boolean column is false, such as images'
+    ``private`` and ``public``), or ``api``: no record column says it, only the API knows
+    (images' ``type=distribution``), so SQLite cannot re-check it and `column` is empty."""
 
     column: str
-    kind: Literal["element", "value"] = "element"
+    kind: Literal["element", "value", "negation", "api"] = "element"
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,7 @@ class Column:
     scope: Literal["record", "response"] = "record"
     hidden: bool = False
     parameter: str | None = None
-    matches: tuple[Literal["element", "value"], tuple[str, ...]] | None = None
+    matches: tuple[Literal["element", "value", "negation"], tuple[str, ...]] | None = None
 
     @property
     def sqlite_type(self) -> str:
