@@ -304,6 +304,11 @@ class Cursor:
         return self._description
 
     @property
+    def statement_wrote(self) -> bool:
+        """Whether the last statement was a write to an API table (rowcount counts its rows)."""
+        return self._statement is not None and self._statement.changed_rows is not None
+
+    @property
     def stats(self) -> dict[str, float]:
         """API requests, pages, retries, 429s, cache hits, bytes, time and the number of
         warnings of the last statement."""

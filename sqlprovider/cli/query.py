@@ -109,7 +109,12 @@ def run_query(args: argparse.Namespace) -> int:
                 printed = 0
                 for sql, bound in zip(statements, bindings, strict=True):
                     cursor = connection.cursor()
-                    cursor.execute(("EXPLAIN API " if args.estimate else "") + sql, bound)
+                    try:
+                        cursor.execute(("EXPLAIN API " if args.estimate else "") + sql, bound)
+                    finally:
+                        # A write's calls (or a dry run's plan), also when it failed part-way.
+                        for line in connection.session.writer.take_report():
+                            sys.stderr.write(line + "\n")
                     columns = [d[0] for d in cursor.description or ()]
                     if columns:
                         rows = []
@@ -121,6 +126,10 @@ def run_query(args: argparse.Namespace) -> int:
                         stream.write(render(args.format, columns, rows))
                         stream.flush()
                         printed += 1
+                    if not columns and cursor.rowcount >= 0 and cursor.statement_wrote:
+                        dry = connection.session.options.dry_run
+                        changed = "would change" if dry else "changed"
+                        sys.stderr.write(f"{cursor.rowcount} rows {changed}\n")
                     for warning in getattr(cursor, "warnings", ()):
                         sys.stderr.write(f"warning: {warning}\n")
                     if args.stats:

@@ -238,9 +238,12 @@ class ProviderShell(apsw.shell.Shell):
                 self._warn(running.pop())
 
     def _warn(self, statement: Any) -> None:
-        """A finished statement's notices ("droplet_id 12345: not found, 0 rows") on stderr."""
+        """A finished statement's notices ("droplet_id 12345: not found, 0 rows") on stderr,
+        and the calls a write sent (or, in a dry run, would send)."""
         for text in statement.warnings:
             self.write(self.stderr, f"warning: {text}\n")
+        for line in self.connection.session.writer.take_report():
+            self.write(self.stderr, line + "\n")
 
     @contextlib.contextmanager
     def _showing_progress(self) -> Iterator[None]:

@@ -58,6 +58,7 @@ class Writer:
         self._seen: dict[tuple[str, int], tuple[Any, ...]] = {}
         self._lookups: dict[tuple[str, str, tuple[str, ...]], list[tuple[Any, ...]]] = {}
         self._next_rowid = 0
+        self._reported = 0
 
     # --- rows as read -----------------------------------------------------------------------
 
@@ -199,6 +200,7 @@ class Writer:
         if not planned:
             return
         self.batch += 1
+        self.last = []
         session = self.session
         stats = session.statement.stats
         if self.options.dry_run:
@@ -227,6 +229,13 @@ class Writer:
         if failed:
             raise WriteError(_summary(outcomes), [_as_dict(o) for o in outcomes])
 
+    def take_report(self) -> list[str]:
+        """Lines for the calls of batches not yet reported (the CLI prints them on stderr)."""
+        if self._reported == self.batch:
+            return []
+        self._reported = self.batch
+        return preview_lines(self.last)
+
     def change_rows(self) -> list[tuple[Any, ...]]:
         """The rows of `sqlprovider_changes`."""
         return [
@@ -248,11 +257,17 @@ class Writer:
 
 
 def preview_lines(outcomes: Sequence[Outcome]) -> list[str]:
-    """One line per call, as the CLI prints a dry run on stderr."""
-    return [
-        f"{o.status}: {o.change.verb} {o.change.path} {o.change.body_json}  ({o.change.key_text})"
-        for o in outcomes
-    ]
+    """One line per call, as the CLI prints them on stderr (a dry run: what would be sent)."""
+    lines = []
+    for o in outcomes:
+        call = f"{o.change.verb} {o.change.path} {o.change.body_json} ({o.change.key_text})"
+        if o.status == "planned":
+            lines.append(f"would send: {call}")
+            continue
+        action = f", action {o.record_id}" if o.record_id is not None else ""
+        error = f": {o.error}" if o.error else ""
+        lines.append(f"sent: {call} -> {o.status}{action}{error}")
+    return lines
 
 
 def _summary(outcomes: Sequence[Outcome]) -> str:
