@@ -30,6 +30,43 @@ _logger = logging.getLogger(__name__)
 CLOCK_SLACK = 2.0
 
 
+class Claims:
+    """The records this process knows it created, per account, so a confirm never takes one
+    of them for the lost answer of a later call (the API's start times are whole seconds, so
+    "started after my first attempt" alone cannot tell two quick calls apart).
+
+    Process-wide: two connections of the same token write to the same account.
+    """
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._known: dict[str, dict[Any, None]] = {}
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def add(self, account: str, record_id: Any) -> None:
+        """Remember a record this process created."""
+        if record_id is None:
+            return
+        with self._lock:
+            known = self._known.setdefault(account, {})
+            known[record_id] = None
+            while len(known) > self._limit:
+                del known[next(iter(known))]
+
+    def claim(self, account: str, candidates: Sequence[Any]) -> Any | None:
+        """Take the newest candidate no earlier call created; None when all are known."""
+        with self._lock:
+            known = self._known.setdefault(account, {})
+            for record_id in reversed(candidates):
+                if record_id not in known:
+                    known[record_id] = None
+                    return record_id
+        return None
+
+
+CLAIMS = Claims()
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What became of one planned call (one row of `sqlprovider_changes`).
@@ -132,6 +169,7 @@ def send_one(
             return Outcome(change, "failed", error=str(exc), attempts=tries)
         record = _found(answer, write.operation.records)
         record_id = record.get(write.answer_id) if isinstance(record, dict) else None
+        CLAIMS.add(_account(client), record_id)
         return Outcome(change, "accepted", record_id, attempts=tries)
 
 
@@ -152,6 +190,7 @@ def _confirm(
         planned.change.body.get(confirm.match) if isinstance(planned.change.body, dict) else None
     )
     page = 1
+    candidates: list[Any] = []
     while page <= 50:  # bounded: 50 pages of 200 records
         body = client.send(
             "GET",
@@ -173,11 +212,17 @@ def _confirm(
                 continue
             started = _epoch(record.get(confirm.started))
             if started is not None and started >= since:
-                return record.get(planned.write.answer_id)
+                candidates.append((started, record.get(planned.write.answer_id)))
         if len(records) < 200 or not _found(body, ("links", "pages", "next")):
-            return None
+            break
         page += 1
-    return None
+    ordered = [record_id for _, record_id in sorted(candidates, key=lambda c: c[0])]
+    return CLAIMS.claim(_account(client), ordered)
+
+
+def _account(client: ApiClient) -> str:
+    token = client.token
+    return f"{client.base_url} {token.fingerprint if token is not None else '-'}"
 
 
 def wait_for(

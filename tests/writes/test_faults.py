@@ -123,3 +123,18 @@ def test_without_wait_a_write_returns_while_actions_are_in_progress(
         enabled = con.execute(f"SELECT backup_enabled FROM {POLICIES} WHERE droplet_id = {target}")
         assert enabled.fetchone() == (0,)
     assert sb.actions.all()[-1]["status"] == "in-progress"
+
+
+def test_a_confirm_never_takes_an_earlier_action_of_this_process_for_the_lost_one(
+    sb: Sandbox,
+) -> None:
+    target = disabled(sb)[0]
+    enable = f"UPDATE {POLICIES} SET backup_enabled = 1 WHERE droplet_id = {target}"
+    with connect_to(sb, allow_writes=True) as con:
+        con.execute(enable)
+        con.execute(f"UPDATE {POLICIES} SET backup_enabled = 0 WHERE droplet_id = {target}")
+        # Within the same second, the same action type: only the claim tells them apart.
+        sb.faults = Faults(schedule={1: "500"}, path_pattern=ACTIONS)
+        con.execute(enable)
+    assert sb.actions.count(target, "enable_backups") == 2
+    assert sb.account.droplet(target).policy is not None  # type: ignore[union-attr]
