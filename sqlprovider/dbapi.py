@@ -27,7 +27,7 @@ from sqlprovider.errors import InterfaceError
 from sqlprovider.options import ConnectOptions, describe
 from sqlprovider.sql.accounts import AccountJoins
 from sqlprovider.sql.apsw_errors import ApswErrorMapping
-from sqlprovider.sql.names import NameRewriter
+from sqlprovider.sql.names import NameResolver, NameRewriter
 from sqlprovider.sql.nullkeys import check_null_keys
 from sqlprovider.sql.show import translate_metadata
 
@@ -153,9 +153,28 @@ class Connection:
         self._db: apsw.Connection | None = db
         self._session = session
         self._tables = tuple(r.qualified_name for r in session.provider.resources())
-        self._rewriter = NameRewriter(self._tables)
+        self._rewriter = NameRewriter(self._tables, shadowed=self._is_own_table)
         self._joins = AccountJoins(self._tables) if session.multi_account else None
         self._busy = threading.Lock()
+
+    @property
+    def names(self) -> NameResolver:
+        """How a table name (whole, service.resource or resource alone) resolves here."""
+        return self._rewriter.resolver
+
+    def _is_own_table(self, name: str) -> bool:
+        """Whether a table or view of your own is called `name` (it wins over an API table)."""
+        if self._db is None:
+            return False
+        cursor = self._db.cursor()
+        cursor.exec_trace = lambda *_: True  # not a statement of the user's
+        found = cursor.execute(
+            "SELECT 1 FROM sqlite_schema WHERE type IN ('table', 'view') AND name = ?1 "
+            "COLLATE NOCASE UNION ALL SELECT 1 FROM sqlite_temp_schema WHERE type IN "
+            "('table', 'view') AND name = ?1 COLLATE NOCASE LIMIT 1",
+            (name,),
+        ).fetchall()
+        return bool(found)
 
     def __repr__(self) -> str:
         state = "closed" if self._db is None else self._session.client.base_url
@@ -211,7 +230,7 @@ class Connection:
             self._run_plain("ROLLBACK")
 
     def _run_plain(self, sql: str) -> None:
-        with ApswErrorMapping(self._session.refusals.copy):
+        with ApswErrorMapping(self._session.refusals.copy, names=self.names):
             self._checked().execute(sql)
 
     def close(self) -> None:
@@ -428,7 +447,9 @@ class Cursor:
 
     def _guard(self) -> ApswErrorMapping:
         """PEP 249 errors, and a failed statement's queued API requests cancelled."""
-        return ApswErrorMapping(self.connection.session.refusals.copy, self._stop_statement)
+        return ApswErrorMapping(
+            self.connection.session.refusals.copy, self._stop_statement, names=self.connection.names
+        )
 
     def _stop_statement(self, exc: BaseException) -> None:
         if self._statement is not None:

@@ -5,9 +5,11 @@
 The shell is `apsw.shell.Shell` (its dot-commands, output modes, completion, `.help`) with:
 SQL rewritten as the engine does (three-part names, SHOW/DESCRIBE), the dot-commands
 `.resources`, `.describe TABLE` and `.stats`, a `.tables` that lists the API tables, a
-`markdown` output mode, a live "… N API requests" line on stderr while a statement works, and a
-history file that never keeps a line holding the API token. Ctrl-C stops the running statement
-and drops its pending requests; the shell stays open.
+`.schema TABLE` that shows their columns, a `markdown` output mode, a live progress line on
+stderr while a statement works, and a history file that never keeps a line holding the API
+token. Ctrl-C stops the running statement, drops its pending requests and says it was
+cancelled; the shell stays open. SQL piped in that hits an error makes the shell exit with
+status 1 at the end, as sqlite3 does.
 """
 
 from __future__ import annotations
@@ -170,7 +172,9 @@ class ProviderShell(apsw.shell.Shell):
             except apsw.Error as exc:
                 if getattr(exc, "_handle_exception_saw_this", False):
                     raise
-                mapped = map_exception(exc, self.connection.session.refusals)
+                mapped = map_exception(
+                    exc, self.connection.session.refusals, names=self.connection.names
+                )
                 if mapped is None:
                     raise
                 raise mapped from exc
@@ -207,7 +211,9 @@ class ProviderShell(apsw.shell.Shell):
         """apsw's statement splitter, with its SQLite errors worded as `sqlprovider query` does."""
         details = super()._query_details(sql, bindings)
         if isinstance(details.exception, apsw.Error):
-            mapped = map_exception(details.exception, self.connection.session.refusals)
+            mapped = map_exception(
+                details.exception, self.connection.session.refusals, names=self.connection.names
+            )
             if mapped is not None:
                 return dataclasses.replace(details, error_text=str(mapped), exception=mapped)
         return details
@@ -279,6 +285,31 @@ class ProviderShell(apsw.shell.Shell):
             raise self.Error("usage: .describe TABLE")
         self._show(self.connection.prepare(f"DESCRIBE EXTENDED {cmd[0]}"))
 
+    def command_schema(self, cmd: list[str]) -> None:
+        """schema ?TABLE? [TABLE...]: Show the CREATE statement of tables (API tables too)
+
+        TABLE is an API table (whole or by an unambiguous short name such as droplets), or a
+        LIKE pattern over your own tables and the API tables' three-part names. An API table
+        shows the columns SQLite knows it by; HIDDEN ones are parameters and `raw`.
+        """
+        patterns = cmd or ["%"]
+        resolver = self.connection.names
+        for pattern in patterns:
+            exact = resolver.lookup(pattern)
+            tables = [exact] if exact else self._api_tables_like(pattern)
+            for table in tables:
+                self.write(self.stdout, api_table_sql(self.connection, table) + "\n")
+            if exact is None:
+                super().command_schema([pattern])
+
+    def _api_tables_like(self, pattern: str) -> list[str]:
+        rows = self.db.execute(
+            "SELECT table_name FROM sqlprovider_resources WHERE table_name LIKE ?1 "
+            "ORDER BY table_name",
+            (pattern,),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def command_stats(self, cmd: list[str]) -> None:
         """stats: Show the API work of the last statement (requests, pages, retries, time)"""
         if cmd:
@@ -338,6 +369,19 @@ class ProviderShell(apsw.shell.Shell):
             return
         cells = (_markdown_cell(v, self.nullvalue) for v in line)
         self.write(self.stdout, "| " + " | ".join(cells) + " |\n")
+
+
+def api_table_sql(connection: Connection, table: str) -> str:
+    """`CREATE TABLE "digitalocean.compute.droplets"(id INTEGER, ...);` as SQLite knows it."""
+    rows = connection.apsw_connection.execute(
+        "SELECT name, type, hidden FROM sqlprovider_columns WHERE table_name = ?1 "
+        "ORDER BY position",
+        (table,),
+    ).fetchall()
+    columns = ", ".join(
+        f"{name} {kind}{' HIDDEN' if hidden else ''}" for name, kind, hidden in rows
+    )
+    return f'CREATE TABLE "{table}"({columns}); -- API table (virtual, eponymous)'
 
 
 def forget_secret_entries(readline: ModuleType, secrets: Iterable[str]) -> int:

@@ -41,6 +41,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchTableError
 
 from sqlprovider import options as settings
 from sqlprovider.options import ConnectOptions, OptionError
+from sqlprovider.sql.names import NameResolver
 
 __all__ = ["SqlproviderDialect", "connect_options"]
 
@@ -192,10 +193,31 @@ class SqlproviderDialect(SQLiteDialect_pysqlite):
         ).all()
         return {name: description for name, description in rows}
 
-    def _resource(self, connection: Any, table_name: str, schema: str | None, **kw: Any) -> bool:
+    def _resource(
+        self, connection: Any, table_name: str, schema: str | None, **kw: Any
+    ) -> str | None:
+        """The API table `table_name` names (whole or short, as in SQL), or None.
+
+        A short name (`droplets`) resolves as the cursor resolves it in SQL: only while it is
+        unambiguous, and never over a table of your own of that name.
+        """
         if schema not in (None, "main"):
-            return False
-        return table_name.lower() in self._resources(connection, **kw)
+            return None
+        resources = self._resources(connection, **kw)
+        if table_name.lower() in resources:
+            return table_name.lower()
+        full = NameResolver(resources).lookup(table_name)
+        if full is None:
+            return None
+        # Not SQLite's has_table: reflection.cache keys by method name, so it would answer from
+        # this dialect's own has_table.
+        own = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_schema WHERE type IN ('table', 'view') AND name = ?1 COLLATE "
+            "NOCASE UNION ALL SELECT 1 FROM sqlite_temp_schema WHERE type IN ('table', 'view') "
+            "AND name = ?1 COLLATE NOCASE",
+            (table_name,),
+        ).first()
+        return None if own else full
 
     @reflection.cache
     def get_table_names(
@@ -242,7 +264,7 @@ class SqlproviderDialect(SQLiteDialect_pysqlite):
         rows = connection.exec_driver_sql(
             "SELECT name, type, description, hidden, is_key, required FROM sqlprovider_columns "
             "WHERE table_name = ? ORDER BY position",
-            (table_name.lower(),),
+            (self._resource(connection, table_name, schema, **kw),),
         ).all()
         # "info" is not a key of ReflectedColumn, but Table reflection copies it onto the Column.
         return [
@@ -298,8 +320,9 @@ class SqlproviderDialect(SQLiteDialect_pysqlite):
         self, connection: Any, table_name: str, schema: str | None = None, **kw: Any
     ) -> ReflectedTableComment:
         """An API table's description from the spec."""
-        if self._resource(connection, table_name, schema, **kw):
-            return {"text": self._resources(connection, **kw)[table_name.lower()] or None}
+        resource = self._resource(connection, table_name, schema, **kw)
+        if resource:
+            return {"text": self._resources(connection, **kw)[resource] or None}
         if not self.has_table(connection, table_name, schema=schema, **kw):
             raise NoSuchTableError(table_name)
         return {"text": None}

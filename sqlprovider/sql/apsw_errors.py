@@ -2,7 +2,7 @@
 
 The engine's own errors already carry good messages and pass through unchanged; SQLite's terse
 ones ("no query solution", "no such table", a syntax error near a dot) get the next step added.
-Imports `errors` only.
+Imports `errors` and `sql.names`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any, Literal
 import apsw
 
 from sqlprovider import errors
+from sqlprovider.sql.names import NameResolver
 
 
 class ApswErrorMapping:
@@ -27,9 +28,12 @@ class ApswErrorMapping:
         self,
         refusals: Callable[[], Iterable[str]] = tuple,
         on_error: Callable[[BaseException], object] | None = None,
+        *,
+        names: NameResolver | None = None,
     ) -> None:
         self._refusals = refusals
         self._on_error = on_error
+        self._names = names
 
     def __enter__(self) -> None:
         return None
@@ -41,14 +45,22 @@ class ApswErrorMapping:
             self._on_error(exc)
         if exc is None or isinstance(exc, errors.Error):
             return False
-        converted = map_exception(exc, self._refusals())
+        converted = map_exception(exc, self._refusals(), names=self._names)
         if converted is None:
             return False
         raise converted from exc
 
 
-def map_exception(exc: BaseException, refusals: Iterable[str] = ()) -> errors.Error | None:
-    """The PEP 249 exception for an apsw (or interrupt) exception; None to let it through."""
+def map_exception(
+    exc: BaseException, refusals: Iterable[str] = (), *, names: NameResolver | None = None
+) -> errors.Error | None:
+    """The PEP 249 exception for an apsw (or interrupt) exception; None to let it through.
+
+    Args:
+        exc: what apsw raised.
+        refusals: why plans were refused (explains "no query solution").
+        names: the known tables, for a "did you mean" after "no such table".
+    """
     if isinstance(exc, (InterruptedError, apsw.InterruptError)):
         return errors.OperationalError(
             "the statement was interrupted; its pending API requests were dropped"
@@ -77,7 +89,7 @@ def map_exception(exc: BaseException, refusals: Iterable[str] = ()) -> errors.Er
             )
         if "may not be modified" in text:
             return errors.NotSupportedError(f"{text}: the DigitalOcean tables are read-only")
-        return errors.ProgrammingError(text + _sql_hint(text))
+        return errors.ProgrammingError(text + _sql_hint(text, names))
     if isinstance(exc, apsw.ThreadingViolationError):
         return errors.InterfaceError(f"{text}; use one connection per thread")
     if isinstance(exc, apsw.ConstraintError):
@@ -91,8 +103,14 @@ def map_exception(exc: BaseException, refusals: Iterable[str] = ()) -> errors.Er
     return errors.InternalError(text)
 
 
-def _sql_hint(text: str) -> str:
+def _sql_hint(text: str, names: NameResolver | None = None) -> str:
     """What to do next after SQLite's terse "no such table", "no such column" or syntax error."""
+    if text.startswith("no such table: ") and names is not None:
+        typed = text.removeprefix("no such table: ").split(".")[-1]
+        return (
+            f"; {names.hint(typed)} (SHOW RESOURCES lists the DigitalOcean tables; a table of "
+            "your own must be created first)"
+        )
     if text.startswith("no such table"):
         return (
             ". SHOW RESOURCES lists the DigitalOcean tables (digitalocean.<service>.<resource>); "

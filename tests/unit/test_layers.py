@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "sql": {"errors", "spec"},
     "dbapi": {"errors", "spec", "http", "options", "engine", "sql", "types"},
     "__init__": {"errors", "types", "options", "engine", "dbapi"},
-    "integrations": {"errors", "spec", "options", "dbapi", "types", "__init__"},
+    "integrations": {"errors", "spec", "options", "sql", "dbapi", "types", "__init__"},
     "__main__": {"cli"},
     "cli": {
         "errors",
