@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import cached_rows  # noqa: E402 - after the path setup above
+import accounts  # noqa: E402 - after the path setup above
+import cached_rows  # noqa: E402
 import fanout  # noqa: E402
 import pacing  # noqa: E402
 import report  # noqa: E402
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", action="store_true", help="rewrite the docs even with --quick")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone")
     parser.add_argument(
-        "--only", default="abcde", help="figures to run, e.g. 'ab' (default: abcde)"
+        "--only", default="abcdef", help="figures to run, e.g. 'ab' (default: abcdef)"
     )
     parser.add_argument(
         "--render",
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         figures += cached_rows.measure(big, repeats, progress)
     if "e" in args.only:
         figures += startup.measure(3 if args.quick else 7, progress)
+    if "f" in args.only:
+        figures += accounts.measure(1 if args.quick else 3, progress)
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {_cpus()} CPUs",
@@ -92,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         encoding="utf-8",
     )
     print(f"\nwrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
-    if (not args.quick or args.docs) and not args.no_docs and args.only == "abcde":
+    if (not args.quick or args.docs) and not args.no_docs and args.only == "abcdef":
         DOC.parent.mkdir(parents=True, exist_ok=True)
         DOC.write_text(report.markdown(figures, meta) + "\n", encoding="utf-8")
         print(f"wrote {DOC.relative_to(ROOT)}", file=sys.stderr)
