@@ -396,7 +396,8 @@ class Cursor:
             before = db.total_changes()
             self.execute(sql, parameters)
             self.fetchall() if self._description else None
-            total += db.total_changes() - before
+            # An API write counts the rows it changes (see execute), SQLite the rows it wrote.
+            total += self.rowcount if self.statement_wrote else db.total_changes() - before
         self.rowcount = total
         return self
 

@@ -191,3 +191,14 @@ def test_a_write_makes_cached_reads_stale(sb: Sandbox) -> None:
         assert con.execute(query).fetchone() == (0,)
         con.execute(f"UPDATE {POLICIES} SET backup_enabled = 1 WHERE droplet_id = {target}")
         assert con.execute(query).fetchone() == (1,)
+
+
+def test_executemany_counts_the_rows_each_write_changed(sb: Sandbox) -> None:
+    off = disabled(sb)[:3]
+    with connect_to(sb, allow_writes=True) as con:
+        cur = con.cursor()
+        cur.executemany(
+            f"UPDATE {POLICIES} SET backup_enabled = 1 WHERE droplet_id = ?",
+            [(off[0],), (off[1],), (off[2],), (off[0],)],
+        )
+        assert cur.rowcount == 3
