@@ -98,7 +98,11 @@ def plan_change(
     if transition is None:
         return None
     sent = {name: (None if name in dropped else value) for name, value in row.items()}
-    key_names = resource.identity or write.operation.path_params
+    # An UPDATE names the row it changed; an INSERT the parent its call goes to (the new
+    # record's own id is not known yet).
+    key_names = (
+        resource.identity if old is not None and resource.identity else write.operation.path_params
+    )
     return Change(
         resource=resource.qualified_name,
         key=tuple((name, row.get(name)) for name in key_names),
