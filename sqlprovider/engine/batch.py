@@ -4,8 +4,10 @@
 one page of the policies list holds 200 of them. For a method the spec marks `batch_with: list`,
 the engine reads the list's first page, answers every key found there, and then compares: the
 list's remaining pages against one get per key still missing, and takes the cheaper. A key the
-whole list lacks is answered as the get would be (404). So the requests made are never more
-than one above the plain gets, and for most joins far fewer. The answers go into the
+whole list lacks gets its own get all the same: a record can shift across a page boundary
+while the list is read (a delete plus a create), so only the get's 404 says it is absent. So
+the requests made are never more than one above the plain gets (plus one per key absent from
+the list), and for most joins far fewer. The answers go into the
 statement's memo, where the Filter calls for each key find them. Imports `engine.*`, `spec`,
 `errors`.
 """
@@ -19,7 +21,6 @@ from sqlprovider.engine.fetch import Fetcher, first_page
 from sqlprovider.engine.plan import Call, plan_calls
 from sqlprovider.engine.rows import dig
 from sqlprovider.engine.statement import Statement
-from sqlprovider.errors import NotFoundError
 from sqlprovider.spec import Method, Resource
 
 
@@ -37,7 +38,8 @@ def answer_from_list(
     column = next(c for c in resource.columns if c.parameter == key)
     wanted = {call.echo[key]: call for call in calls}
     first = fetcher.start(resource, listing, statement, 1)
-    pages = fetcher.call_pages(resource, listing, first, statement)
+    # No second read of page 1: a key shifted out of the pages read is confirmed by its get.
+    pages = fetcher.call_pages(resource, listing, first, statement, recheck=False)
     for number, (records, body, _) in enumerate(pages, start=1):
         for record in records:
             call = wanted.pop(dig(record, column.path), None)
@@ -49,22 +51,10 @@ def answer_from_list(
             if left >= len(wanted):  # one get per missing key is no dearer: stop here
                 pages.close()
                 return list(wanted.values())
-    # The whole list lacks them: answer what the get answers too (the API's own 404).
-    not_found_id = next((r.error_id for r in method.empty_on if r.status == 404), None)
-    for call in wanted.values():
-        _answer(
-            fetcher,
-            statement,
-            call,
-            NotFoundError(
-                f"{resource.qualified_name}: no record for {key} {call.echo[key]} in its list",
-                status=404,
-                method="GET",
-                url=call.path,
-                api_id=not_found_id,
-            ),
-        )
-    return []
+    # The whole list lacks them. Offset pagination can shift a record across a page boundary
+    # when another is deleted and one created between page reads, so a key the list lacks is
+    # confirmed by its own get (the API's 404 says "absent") rather than assumed absent.
+    return list(wanted.values())
 
 
 def _list_call(resource: Resource, name: str, max_per_page: int) -> Call | None:

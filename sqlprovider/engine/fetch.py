@@ -6,8 +6,12 @@ keeps a window of later pages in flight while the caller consumes earlier ones: 
 pages arrive and memory holds a few pages, not the whole result. A list that changes while it
 is read (its total moves) fails the statement instead of returning a subset or duplicates, and
 says to run it again; pages that do not add up to a total that stays put are the API's own
-inconsistency, which a rerun would not fix, and fail saying what was seen. Imports `http`,
-`engine.*`, `spec` and `errors`.
+inconsistency, which a rerun would not fix, and fail saying what was seen. Every answer is
+checked (`answers`): its shape, the key a keyed call asked for, a repeated identity, a total
+that is not a count, a page count beyond any real list. A list whose total stays put can
+still lose a record to a delete plus a create between two page reads (offset pagination shifts
+it onto a page already read): the first page is read once more alongside the last window, and
+a first page that changed fails the statement. Imports `http`, `engine.*`, `spec` and `errors`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections import deque
 from collections.abc import Generator, Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from sqlprovider.engine.answers import MAX_PAGES, Identities, bad_answer, check_keys, total_of
 from sqlprovider.engine.estimate import FROM_TOTAL, MADE, NO_TOTAL, PER_KEY, SKIPPED, Collector
 from sqlprovider.engine.plan import Call
 from sqlprovider.engine.rows import dig, records_of
@@ -68,6 +73,7 @@ class Fetcher:
         self._pool: ThreadPoolExecutor | None = None
         self.pagination = pagination
         self.window = max(1, window)
+        self.max_pages = MAX_PAGES
 
     @property
     def pool(self) -> ThreadPoolExecutor:
@@ -194,9 +200,16 @@ class Fetcher:
         first: Future[Any],
         statement: Statement,
         window: int | None = None,
+        recheck: bool = True,
     ) -> Generator[Page, None, None]:
         """Every page of one call, starting from the future of its first; later pages are
-        started only when the caller asks past the first."""
+        started only when the caller asks past the first.
+
+        Args:
+            recheck: read the first page again with the last window of a multi-page list, to
+                see a record lost to a delete plus a create between page reads (a caller that
+                confirms what it misses another way passes False).
+        """
         try:
             body = outcome(first)
         except ApiError as exc:
@@ -207,22 +220,32 @@ class Fetcher:
             return
         where = call.path
         records = list(records_of(body, call.method, where))
+        check_keys(resource, call, records)
         yield records, body, call.echo
         if not call.method.paginated or call.page is not None:
             return
-        total = dig(body, self.pagination.total)
+        total = total_of(resource, call, body, self.pagination.total)
         if statement.estimate is not None and resource.qualified_name not in (
             statement.retained_sources or ()
         ):
             # Estimating, and no join needs this list's values: count its pages, send none.
             self._count_later_pages(call, statement.estimate, body, total)
             return
-        if isinstance(total, int) and call.per_page:
+        identities = Identities(resource, call)
+        identities.add(1, records)
+        if total is not None and call.per_page:
             yield from self._later_pages(
-                resource, call, statement, total, len(records), window or self.window
+                resource,
+                call,
+                statement,
+                total,
+                len(records),
+                window or self.window,
+                identities,
+                recheck,
             )
         else:
-            yield from self._follow_links(resource, call, statement, body)
+            yield from self._follow_links(resource, call, statement, body, identities)
 
     def _is_empty_answer(
         self, resource: Resource, call: Call, exc: ApiError, statement: Statement
@@ -262,19 +285,34 @@ class Fetcher:
         total: int,
         seen: int,
         window: int,
+        identities: Identities,
+        recheck: bool,
     ) -> Iterator[Page]:
         assert call.per_page is not None
         last_page = max(1, math.ceil(total / call.per_page))
+        if last_page > self.max_pages:
+            raise bad_answer(
+                resource,
+                call,
+                f"{'.'.join(self.pagination.total)} is {total}, {last_page} pages at "
+                f"{call.per_page} per page: more than the {self.max_pages} one statement may "
+                "read (more than the API's hourly request budget)",
+            )
         pending: deque[tuple[int, Future[Any]]] = deque()
+        again: Future[Any] | None = None
+        # Cached answers are a snapshot already: reading page 1 again would read the cache.
+        cached = self.client.cache_ttl > 0
         next_page = 2
         try:
             while pending or next_page <= last_page:
                 while next_page <= last_page and len(pending) < window:
                     pending.append((next_page, self.start(resource, call, statement, next_page)))
                     next_page += 1
+                if again is None and recheck and next_page > last_page > 1 and not cached:
+                    again = self._fresh(resource, call, statement, 1)
                 number, future = pending.popleft()
                 body = outcome(future)
-                now_total = dig(body, self.pagination.total)
+                now_total = total_of(resource, call, body, self.pagination.total)
                 if now_total != total:
                     raise _changed(
                         resource,
@@ -287,25 +325,82 @@ class Fetcher:
                     # The total did not move, so nothing was added or removed: a rerun would
                     # read the same disagreement.
                     raise _miscounted(resource, call, total, number, len(records), expected)
+                check_keys(resource, call, records)
+                identities.add(number, records)
                 seen += len(records)
                 yield records, body, call.echo
+            if again is not None:
+                self._same_first_page(resource, call, outcome(again), total, identities)
+                again = None
         finally:
             for _, future in pending:
                 future.cancel()
+            if again is not None:
+                again.cancel()
         if seen != total:
             raise _changed(
                 resource, call, f"the pages held {seen} records but meta.total said {total}"
             )
 
+    def _fresh(
+        self, resource: Resource, call: Call, statement: Statement, page: int
+    ) -> Future[Any]:
+        """A second request for one page: its own memo entry, as the first read holds the other
+        (a join's key query and its outer loop read the same list: one second read serves both).
+        """
+        key, query = self.request_of(call, page)
+        retain = resource.qualified_name in (statement.retained_sources or ())
+        return statement.shared(
+            ("again", key),
+            lambda: self.pool.submit(self._get, resource, call.path, query, statement),
+            retain=retain,
+        )
+
+    def _same_first_page(
+        self, resource: Resource, call: Call, body: Any, total: int, identities: Identities
+    ) -> None:
+        """Fail when the first page read again differs from its first read (same total)."""
+        records = list(records_of(body, call.method, call.path))
+        again = Identities(resource, call)
+        again.add(1, records)
+        now_total = total_of(resource, call, body, self.pagination.total)
+        if now_total == total and again.first == identities.first:
+            return
+        raise _changed(
+            resource,
+            call,
+            "its first page, read again after the last, no longer holds the same records "
+            f"(meta.total {total}, then {now_total}): a record was removed and another added "
+            "between page reads, which shifts records across pages",
+        )
+
     def _follow_links(
-        self, resource: Resource, call: Call, statement: Statement, body: Any
+        self,
+        resource: Resource,
+        call: Call,
+        statement: Statement,
+        body: Any,
+        identities: Identities,
     ) -> Iterator[Page]:
-        """For a list without `meta.total`: read page after page while a next link is given."""
+        """For a list without `meta.total`: read page after page while a next link is given.
+
+        Bounded: a page repeating an identity fails (a link back to an earlier page), and so
+        do an empty page that still links onwards and more pages than `max_pages`.
+        """
         page = 1
         while isinstance(dig(body, self.pagination.next_link), str):
+            if page >= self.max_pages:
+                raise bad_answer(
+                    resource, call, f"a next link on every one of {page} pages; the list never ends"
+                )
             page += 1
             body = outcome(self.start(resource, call, statement, page))
-            yield list(records_of(body, call.method, call.path)), body, call.echo
+            records = list(records_of(body, call.method, call.path))
+            if not records and isinstance(dig(body, self.pagination.next_link), str):
+                raise bad_answer(resource, call, f"page {page} is empty yet links to a next page")
+            check_keys(resource, call, records)
+            identities.add(page, records)
+            yield records, body, call.echo
 
     def _count_later_pages(self, call: Call, estimate: Collector, body: Any, total: Any) -> None:
         if isinstance(total, int) and call.per_page:

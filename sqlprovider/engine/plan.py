@@ -203,8 +203,9 @@ def plan_calls(
     if limit is not None:
         max_per_page = max(1, min(max_per_page, limit))
     method = _choose_method(resource, given)
-    page = _single(given, resource, "page")
-    per_page = _single(given, resource, "per_page")
+    # `page IN (1, 2)` or `per_page IN (5, 10)`: one call per value (each row echoes its own).
+    pages = _values(given, resource, "page")
+    sizes = _values(given, resource, "per_page")
     sendable = set(method.params)
     choices: dict[str, list[Any]] = {}
     for parameter in resource.parameters:
@@ -222,11 +223,12 @@ def plan_calls(
     names_in_order = list(choices)
     for combo in itertools.product(*(choices[n] for n in names_in_order)):
         chosen = dict(zip(names_in_order, combo, strict=True))
-        calls.append(_make_call(resource, method, chosen, given, page, per_page, max_per_page))
-        for extra, echoed in _left_out(resource, method, chosen):
-            calls.append(
-                _make_call(resource, method, extra, given, page, per_page, max_per_page, echoed)
-            )
+        for page, per_page in itertools.product(pages, sizes):
+            calls.append(_make_call(resource, method, chosen, given, page, per_page, max_per_page))
+            for extra, echoed in _left_out(resource, method, chosen):
+                calls.append(
+                    _make_call(resource, method, extra, given, page, per_page, max_per_page, echoed)
+                )
     return calls
 
 
@@ -281,8 +283,10 @@ def _make_call(
             echo[parameter.name] = chosen[parameter.name]
         elif echo_only and parameter.name in echo_only:
             echo[parameter.name] = echo_only[parameter.name]
-        elif parameter.role is not None and parameter.name in given:
-            echo[parameter.name] = given[parameter.name][0]
+        elif parameter.role == "page" and parameter.name in given:
+            echo[parameter.name] = page
+        elif parameter.role == "per_page" and parameter.name in given:
+            echo[parameter.name] = per_page
         else:
             echo[parameter.name] = parameter.default
     if method.paginated:
@@ -298,11 +302,12 @@ def _choose_method(resource: Resource, given: dict[str, list[int | str]]) -> Met
     return max(candidates, key=lambda m: len(m.path_params))
 
 
-def _single(given: dict[str, list[int | str]], resource: Resource, role: str) -> int | None:
+def _values(given: dict[str, list[int | str]], resource: Resource, role: str) -> list[int | None]:
+    """Every value SQL gives the `page` or `per_page` parameter ([None] when it gives none)."""
     for parameter in resource.parameters:
         if parameter.role == role and parameter.name in given:
-            return int(given[parameter.name][0])
-    return None
+            return [int(value) for value in sorted(given[parameter.name], key=int)]
+    return [None]
 
 
 def _conflicts(resource: Resource, parameter: Parameter, taken: set[str]) -> bool:

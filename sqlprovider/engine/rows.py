@@ -28,9 +28,9 @@ def records_of(payload: Any, method: Method, where: str) -> Iterator[dict[str, A
     """
     node = dig(payload, method.records)
     if node is _MISSING or node is None:
-        if method.shape == "object":
-            raise _shape_error(where, method, "no record")
-        return
+        # `{}` or `{"droplets": null}` is not an empty list: the API sends `[]` (or `{}` for a
+        # map) when there is nothing, so reading it as zero rows could hide every record.
+        raise _shape_error(where, method, "nothing" if node is _MISSING else "null")
     if method.shape == "list" and isinstance(node, list):
         items: Sequence[Any] = node
     elif method.shape == "map" and isinstance(node, dict):

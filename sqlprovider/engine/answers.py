@@ -1,0 +1,157 @@
+"""Check each answer against what the spec declares before its records become rows.
+
+A proxy, a load balancer or a broken deployment can answer 200 with the wrong thing: the
+record of another id, a page count that never ends, a page repeating an earlier one. SQLite
+would take those rows as the truth, so the engine checks what the spec lets it check (the key
+a keyed call asked for, the resource's `identity`, `meta.total`) and fails with the API's
+answer named as the fault. Imports `engine.plan`, `engine.rows`, `spec` and `errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from sqlprovider.engine.plan import Call
+from sqlprovider.engine.rows import dig
+from sqlprovider.errors import ListChangedError, ResponseError
+from sqlprovider.spec import Resource
+
+#: The most pages one call may read: more than the API's hourly budget of requests for one
+#: token (5,000) could never be read anyway, so a longer list is an answer that never ends.
+MAX_PAGES = 5_000
+
+_MISSING = dig({}, ("absent",))
+
+
+def bad_answer(resource: Resource, call: Call, what: str) -> ResponseError:
+    """The error for an answer that breaks what the spec declares (the API's fault)."""
+    return ResponseError(
+        f"{resource.qualified_name}: GET {call.path}: {what}. The API's answer is not what its "
+        "documentation promises (a proxy or a broken deployment in between?), so no rows are "
+        "returned from it; this is not the query's fault.",
+        status=200,
+        method="GET",
+        url=call.path,
+    )
+
+
+def total_of(resource: Resource, call: Call, body: Any, path: tuple[str, ...]) -> int | None:
+    """The list's `meta.total`: None when the answer has none, else a count (never a string).
+
+    Raises:
+        ResponseError: a total that is not a whole number of at least 0 (`"3"`, `-1`, `2.5`).
+    """
+    total = dig(body, path)
+    if total is _MISSING or total is None:
+        return None
+    if type(total) is not int or total < 0:
+        raise bad_answer(resource, call, f"{'.'.join(path)} is {total!r}, not a count of records")
+    return total
+
+
+def check_keys(resource: Resource, call: Call, records: list[dict[str, Any]]) -> None:
+    """Every record of a keyed call that names its key names the one asked for.
+
+    `GET /v2/droplets/5/backups/policy` answering Droplet 7's policy would otherwise become a
+    row with droplet_id 7 for a query that asked for 5 (SQLite does not re-check an exact key).
+
+    Raises:
+        ResponseError: a record holds another key value than the call's.
+    """
+    names = call.method.path_params
+    if not names or not records:
+        return
+    for column in resource.columns:
+        if column.parameter not in names or not column.path or column.scope != "record":
+            continue
+        asked = call.echo.get(column.parameter)
+        for record in records:
+            value = dig(record, column.path)
+            if value is _MISSING or value is None or _same(value, asked):
+                continue
+            raise bad_answer(
+                resource,
+                call,
+                f"asked for {column.parameter} {asked!r}, the answer holds a record for {value!r}",
+            )
+
+
+def _same(value: Any, asked: Any) -> bool:
+    if isinstance(asked, str) and isinstance(value, str):
+        return value.lower() == asked.lower()
+    return bool(value == asked) and type(value) is not bool
+
+
+class Identities:
+    """The identities seen so far in the pages of one list call; a repeat is refused.
+
+    A repeat means the list shifted under the reader (an object created before an earlier
+    page's end pushes its last record onto the next page) or the API served a page twice
+    (a `next` link back to page 1): either way, rows would be duplicated.
+    """
+
+    def __init__(self, resource: Resource, call: Call) -> None:
+        self.resource = resource
+        self.call = call
+        # Within one call a path key is the same on every record: the other columns tell them apart.
+        self._paths = tuple(
+            column.path
+            for column in map(resource.column, resource.identity)
+            if column.scope == "record"
+            and column.path
+            and column.parameter not in call.method.path_params
+        )
+        self._seen: dict[Hashable, int] = {}
+        #: The identities of page 1, in order (what a second read of it must show again).
+        self.first: list[Any] = []
+
+    def add(self, page: int, records: list[dict[str, Any]]) -> None:
+        """Remember the identities of page `page`.
+
+        Raises:
+            ListChangedError: an identity already seen on an earlier page (or this one).
+        """
+        paths = self._paths
+        if not paths:
+            return
+        if len(paths) == 1 and len(paths[0]) == 1:
+            # The common case (`id`): set operations in C, as this runs for every record.
+            key = paths[0][0]
+            values: list[Any] = [record.get(key) for record in records]
+        else:
+            values = [tuple(dig(record, path) for path in paths) for record in records]
+        try:
+            fresh = set(values)
+        except TypeError:  # an identity the API sent as a list or object: not comparable
+            return
+        fresh.discard(None)
+        if len(fresh) == len(values) and self._seen.keys().isdisjoint(fresh):
+            self._seen.update(dict.fromkeys(values, page))
+            if page == 1:
+                self.first = values
+            return
+        self._repeat(page, values)
+
+    def _repeat(self, page: int, values: list[Any]) -> None:
+        """Raise for the first repeated identity among `values` (unless only absent ones repeat)."""
+        seen = self._seen
+        for value in values:
+            if value is None or (isinstance(value, tuple) and _MISSING in value):
+                continue
+            earlier = seen.get(value)
+            if earlier is not None:
+                names = ", ".join(self.resource.identity)
+                raise ListChangedError(
+                    f"{self.resource.qualified_name}: GET {self.call.path}: page {page} holds "
+                    f"{names} {value!r} again (first seen on page {earlier}): the list changed "
+                    "while it was being read, or the API served a page twice. No rows are "
+                    "returned rather than duplicates. Run it again; if it repeats, the API's "
+                    "pagination is at fault, not the query."
+                )
+            seen[value] = page
+        if page == 1:
+            self.first = values
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._seen
