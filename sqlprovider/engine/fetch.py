@@ -404,9 +404,10 @@ class Fetcher:
 
     def _count_later_pages(self, call: Call, estimate: Collector, body: Any, total: Any) -> None:
         if isinstance(total, int) and call.per_page:
-            estimate.count(
-                _endpoint(call), max(0, math.ceil(total / call.per_page) - 1), FROM_TOTAL
-            )
+            later = max(0, math.ceil(total / call.per_page) - 1)
+            if later and self.client.cache_ttl <= 0:
+                later += 1  # page 1 read again with the last pages (see `_same_first_page`)
+            estimate.count(_endpoint(call), later, FROM_TOTAL)
         elif isinstance(dig(body, self.pagination.next_link), str):
             estimate.count(_endpoint(call), 1, NO_TOTAL)
 
