@@ -350,11 +350,13 @@ class Fetcher:
         """
         key, query = self.request_of(call, page)
         retain = resource.qualified_name in (statement.retained_sources or ())
-        return statement.shared(
-            ("again", key),
-            lambda: self.pool.submit(self._get, resource, call.path, query, statement),
-            retain=retain,
-        )
+
+        def submit() -> Future[Any]:
+            if statement.estimate is not None:
+                statement.estimate.count(_endpoint(call), 1, MADE)
+            return self.pool.submit(self._get, resource, call.path, query, statement)
+
+        return statement.shared(("again", key), submit, retain=retain)
 
     def _same_first_page(
         self, resource: Resource, call: Call, body: Any, total: int, identities: Identities
