@@ -186,7 +186,7 @@ def test_progress_meter_on_a_terminal_clears_its_line() -> None:
 def test_ctrl_c_stops_the_statement_and_its_requests_but_not_the_shell(
     make_sandbox: type[Sandbox],
 ) -> None:
-    sb = make_sandbox(latency_ms=60, droplets=30)
+    sb = make_sandbox(latency_ms=60, droplets=80)
     with connect_to(sb, max_concurrency=2) as connection:
         interrupted = []
 
@@ -218,8 +218,10 @@ def test_ctrl_c_stops_the_statement_and_its_requests_but_not_the_shell(
         err.getvalue()
     )
     assert "42" in out.getvalue().splitlines()[-2]
-    assert elapsed < 30 * 0.06 / 2  # far less than the whole join would take
-    assert len(sb.requests) < 30
+    # The whole join needs 80 backups calls (2.4 s at best); the request count, not a stopwatch
+    # on a shared machine, shows it stopped early. The time bound only catches a hang.
+    assert len(sb.requests) < 40
+    assert elapsed < 10
 
 
 def test_history_keeps_no_line_with_the_token(con: sqlprovider.Connection) -> None:
