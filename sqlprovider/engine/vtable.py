@@ -178,7 +178,8 @@ class ResourceModule:
         self.session.writer.delete(self.resource)
 
     def Begin(self) -> None:  # noqa: N802
-        """A transaction that writes to this table begins (staging starts lazily)."""
+        """A statement begins writing to this table (staging starts lazily)."""
+        self.session.writer.begin(self.resource)
 
     def Savepoint(self, level: int) -> None:  # noqa: N802
         """A statement or SAVEPOINT inside a transaction begins."""

@@ -98,6 +98,14 @@ class Writer:
         self._next_rowid += 1
         return self._next_rowid
 
+    def begin(self, resource: Resource) -> None:
+        """A statement starts writing to `resource`: refuse at once what can never go through
+        (writes off, or a table that takes none), even when no row would match."""
+        if not resource.writes:
+            raise NotSupportedError(self._refusal(resource, "write"))
+        if not (self.options.allow_writes or self.options.dry_run):
+            self._writable(resource, resource.writes[0].sql_verb)
+
     def delete(self, resource: Resource) -> None:
         """Refuse a DELETE: no resource declares one."""
         raise NotSupportedError(self._refusal(resource, "DELETE"))

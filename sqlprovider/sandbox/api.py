@@ -16,7 +16,7 @@ from typing import Any
 
 from .catalog import REGIONS, RETENTION_DAYS, WEEKDAYS, WINDOW_LENGTH_HOURS, WINDOW_STARTS
 from .data import Account
-from .lifecycle import ActionBook
+from .lifecycle import ActionBook, snapshot_effect
 from .records import Policy
 from .replies import NOT_FOUND, Reply, Request, error, not_found, page_params, paged
 from .replies import droplet_id as _droplet_id
@@ -165,15 +165,24 @@ class Api:
             if isinstance(parsed, Reply):
                 return parsed
             policy = parsed
+        elif action == "snapshot":
+            name = body.get("name")
+            if name is not None and (not isinstance(name, str) or not name.strip()):
+                return _unprocessable("name must be a non-empty string.")
+            policy = current
         else:
             return _unprocessable(
                 f"Action type {action!r} is not supported by the sandbox; it emulates "
-                "enable_backups, disable_backups and change_backup_policy."
+                "enable_backups, disable_backups, change_backup_policy and snapshot."
             )
         account = self.account
+        effect: Callable[[], None]
+        if action == "snapshot":
+            effect = snapshot_effect(account, record, body.get("name"))
+        else:
 
-        def effect() -> None:
-            account.set_policy(droplet_id, policy)
+            def effect() -> None:
+                account.set_policy(droplet_id, policy)
 
         started = self.book.start(
             account.next_action_id(),

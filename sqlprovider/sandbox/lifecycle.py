@@ -142,3 +142,32 @@ class ActionBook:
         """Every action, oldest first."""
         with self._lock:
             return [self._actions[i].render() for i in sorted(self._actions)]
+
+
+def snapshot_effect(account: Any, rec: Any, name: str | None) -> Callable[[], None]:
+    """What a completed `snapshot` action does: a new Droplet snapshot in the estate (it then
+    shows in `/v2/droplets/{id}/snapshots`, `/v2/snapshots`, and the Droplet's `snapshot_ids`).
+    """
+    from . import catalog as cat
+    from .storage import SnapshotRecord
+
+    def effect() -> None:
+        estate = account.estate
+        created = int(time.time())
+        disk = cat.SIZES[rec.size]["disk"]
+        estate.add_snapshot(
+            SnapshotRecord(
+                id=str(estate.next_image_id()),
+                name=name or f"{rec.name}-{created}",
+                created=created,
+                regions=(rec.region,),
+                min_disk_size=disk,
+                size_gigabytes=round(disk * 0.1, 2),
+                resource_type="droplet",
+                resource_id=str(rec.id),
+                tags=rec.tags,
+                distribution=str(cat.IMAGES[rec.image]["distribution"]),
+            )
+        )
+
+    return effect

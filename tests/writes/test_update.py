@@ -202,3 +202,12 @@ def test_executemany_counts_the_rows_each_write_changed(sb: Sandbox) -> None:
             [(off[0],), (off[1],), (off[2],), (off[0],)],
         )
         assert cur.rowcount == 3
+
+
+def test_a_write_that_matches_no_row_is_still_refused_when_writes_are_off(sb: Sandbox) -> None:
+    with (
+        connect_to(sb) as con,
+        pytest.raises(sqlprovider.NotSupportedError, match="writes are off"),
+    ):
+        con.execute(f"UPDATE {POLICIES} SET backup_enabled = 1 WHERE droplet_id = 999999999")
+    assert posts(sb) == []
