@@ -180,6 +180,14 @@ class ConnectOptions:
         check=at_least(0),
         metavar="SECONDS",
     )
+    reuse_bytes: int = option(
+        32 * 1024 * 1024,
+        "Bytes of unkeyed list pages one statement keeps to answer its repeated scans (a join "
+        "scans the inner list once per outer row); past it, pages are read again and the "
+        "statement's stats count reuse_dropped.",
+        check=at_least(0),
+        metavar="BYTES",
+    )
     timeout: float = option(
         30.0,
         "Seconds to wait for the API to connect or answer one request.",

@@ -96,9 +96,11 @@ class Fetcher:
     ) -> Future[Any]:
         """Start (or join) the request for one page of `call`; its future holds the body."""
         key, query = self.request_of(call, page)
-        retain = bool(call.method.path_params) or resource.qualified_name in (
+        retain: bool | str = bool(call.method.path_params) or resource.qualified_name in (
             statement.retained_sources or ()
         )
+        if not retain:
+            retain = "bounded"  # an unkeyed list page: kept for rescans within the byte bound
         estimate = statement.estimate
 
         def submit() -> Future[Any]:
@@ -113,10 +115,13 @@ class Fetcher:
             # A fresh cached answer is parsed right here: a worker thread would only add a
             # hand-off (and contention for the GIL) to a scan that is pure computation.
             payload = self.client.cached(call.path, query, stats=statement.stats)
+            bounded = key if retain == "bounded" else None
             if payload is None:
                 if estimate is not None:
                     estimate.count(_endpoint(call), 1, MADE)
-                return self.pool.submit(self._get, resource, call.path, query, statement)
+                return self.pool.submit(self._get, resource, call.path, query, statement, bounded)
+            if bounded is not None:
+                statement.keep_in_flight_only(key)  # the response cache keeps it already
             done: Future[Any] = Future()
             done.set_result(payload)
             return done
@@ -134,12 +139,22 @@ class Fetcher:
         return (self.account, call.path, tuple(sorted(query.items()))), query
 
     def _get(
-        self, resource: Resource, path: str, query: dict[str, Any], statement: Statement
+        self,
+        resource: Resource,
+        path: str,
+        query: dict[str, Any],
+        statement: Statement,
+        bounded: Hashable | None = None,
     ) -> Any:
         if statement.cancel.is_set():
             raise interrupted()
         try:
-            return self.client.get(path, query, stats=statement.stats, cancel=statement.cancel)
+            payload, size = self.client.get_sized(
+                path, query, stats=statement.stats, cancel=statement.cancel
+            )
+            if bounded is not None:
+                statement.admit(bounded, size)
+            return payload
         except ApiError as exc:
             hint = resource.error_hints.get(exc.status or 0)
             if hint and hint not in str(exc):

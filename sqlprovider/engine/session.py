@@ -162,6 +162,7 @@ class Session:
         """apsw's exec trace: a statement is about to run, so it gets a fresh context."""
         if not self._in_key_query:
             self.previous, self.statement = self.statement, Statement(sql, bindings)
+            self.statement.reuse_bytes = self.options.reuse_bytes
             self.statement.estimate = self.estimating
             # Planning is over once a statement runs: its refusals explain nothing later on.
             self.refusals.clear()

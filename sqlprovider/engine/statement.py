@@ -1,8 +1,9 @@
 """What one SQL statement shares across its cursors: counters, a call memo, a cancel switch.
 
 SQLite's nested-loop joins call a table's Filter once per outer row, often with a value seen
-before; the memo makes each distinct request once per statement, and lets a join prefetch fill
-in results before SQLite asks for them. Imports `http.stats` and `engine.estimate`.
+before, and the inner table of a join is scanned once per outer row; the memo makes each distinct
+request once per statement (unkeyed list pages within a byte bound), and lets a join prefetch
+fill in results before SQLite asks for them. Imports `http.stats` and `engine.estimate`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sqlprovider.http.stats import RequestStats
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+#: Default of `ConnectOptions.reuse_bytes`: unkeyed list pages one statement keeps for reuse.
+DEFAULT_REUSE_BYTES = 32 * 1024 * 1024
 #: Notices kept per statement: a join over thousands of missing keys must not grow without end.
 MAX_NOTICES = 100
 
@@ -81,6 +84,10 @@ class Statement:
         self.failures: dict[str, AccountFailure] = {}
         self._memo: dict[Hashable, Future[Any]] = {}
         self._lock = threading.Lock()
+        #: Bytes of unkeyed list pages this statement may keep for its repeated scans.
+        self.reuse_bytes = DEFAULT_REUSE_BYTES
+        self._reuse_used = 0
+        self._not_kept: set[Hashable] = set()
 
     def note(self, text: str) -> None:
         """Add a notice (once; past `MAX_NOTICES` they are only counted)."""
@@ -108,25 +115,60 @@ class Statement:
         return {**self.stats.as_dict(), "warnings": count}
 
     def shared(
-        self, key: Hashable, submit: Callable[[], Future[Any]], *, retain: bool
+        self, key: Hashable, submit: Callable[[], Future[Any]], *, retain: bool | str
     ) -> Future[Any]:
         """The future of an identical earlier call, else a new one from `submit()`.
 
         Args:
-            retain: keep the result for later identical calls in this statement; without it, the
-                future is shared only while it is in flight (bounded memory for long scans).
+            retain: True keeps the result for later identical calls in this statement (keyed
+                calls: few and small); ``"bounded"`` keeps it only while the pages kept add up
+                to at most `reuse_bytes` (the worker reports each page's size to `admit`), so
+                a join rescanning an unkeyed list reads it once; False shares the future only
+                while it is in flight.
         """
         with self._lock:
             known = self._memo.get(key)
             if known is not None:
                 if not retain and known.done():
                     del self._memo[key]
+                elif retain == "bounded" and known.done():
+                    self.stats.add(reused=1)
                 return known
             future = submit()
             self._memo[key] = future
         if not retain:
             future.add_done_callback(lambda done: self._forget(key, done))
+        elif retain == "bounded":
+            future.add_done_callback(lambda done: self._forget_if_not_kept(key, done))
         return future
+
+    def admit(self, key: Hashable, size: int) -> bool:
+        """Whether a page of `size` bytes fits the reuse bound; if not, it is not kept.
+
+        Past the bound the statement says so in its stats (`reuse_dropped`) rather than keep
+        pages without limit: a later identical read is then sent again.
+        """
+        with self._lock:
+            if self._reuse_used + size <= self.reuse_bytes:
+                self._reuse_used += size
+                return True
+            self._not_kept.add(key)
+        self.stats.add(reuse_dropped=1)
+        return False
+
+    def keep_in_flight_only(self, key: Hashable) -> None:
+        """Share a page only while it is in flight (an answer from the response cache).
+
+        Called from a `shared` submit, which holds the lock: a set's `add` needs no other.
+        """
+        self._not_kept.add(key)
+
+    def _forget_if_not_kept(self, key: Hashable, future: Future[Any]) -> None:
+        with self._lock:
+            if key in self._not_kept or future.cancelled() or future.exception() is not None:
+                self._not_kept.discard(key)
+                if self._memo.get(key) is future:
+                    del self._memo[key]
 
     def answer(self, key: Hashable, future: Future[Any]) -> None:
         """Record an answer obtained another way (a list page) for a call not yet made."""

@@ -262,6 +262,21 @@ class ApiClient:
             RateLimitError, ServiceError, ResponseError: still failing after every retry.
             ApiError: any other error status.
         """
+        return self.get_sized(path, params, stats=stats, cancel=cancel)[0]
+
+    def get_sized(
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        *,
+        stats: RequestStats,
+        cancel: threading.Event | None = None,
+    ) -> tuple[Any, int]:
+        """Like `get`, with the size of the body in bytes (what keeping the answer costs).
+
+        Raises:
+            The errors of `get`.
+        """
         if self._token is None:
             raise self._no_token("GET", path)
         key = self._key(path, params)
@@ -271,8 +286,8 @@ class ApiClient:
         if loaded.shared:
             stats.add(cache_hits=1)
         if loaded.payload is not None:
-            return loaded.payload
-        return json.loads(loaded.body)
+            return loaded.payload, len(loaded.body)
+        return json.loads(loaded.body), len(loaded.body)
 
     def _load(
         self,

@@ -17,6 +17,10 @@ class RequestStats:
         rate_limited: 429 answers received.
         cache_hits: responses served from the response cache or shared with an identical call.
         bytes: response body bytes received.
+        reused: pages of a list answered from this statement's earlier read of the same page
+            (a nested-loop join scans an unkeyed list once per outer row; only the first reads).
+        reuse_dropped: pages not kept for reuse because the statement's reuse bound (bytes)
+            was passed; an identical later read of such a page is sent again.
         api_seconds: time spent in HTTP requests, summed over parallel workers.
         throttle_seconds: time spent waiting for the rate limiter, summed over workers.
     """
@@ -27,6 +31,8 @@ class RequestStats:
     rate_limited: int = 0
     cache_hits: int = 0
     bytes: int = 0
+    reused: int = 0
+    reuse_dropped: int = 0
     api_seconds: float = 0.0
     throttle_seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
