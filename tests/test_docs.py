@@ -16,7 +16,7 @@ import pytest
 import sqlprovider
 from sqlprovider.cli.main import build_parser, main
 from sqlprovider.spec import docs as docgen
-from sqlprovider.spec import load_providers
+from sqlprovider.spec import guides, load_providers
 
 REPO = Path(__file__).resolve().parents[1]
 PROVIDERS = load_providers()
@@ -33,9 +33,26 @@ def test_committed_docs_match_the_spec() -> None:
     assert differing == [], "run `sqlprovider docs build` and commit docs/tables/"
 
 
+def test_readme_lists_every_table_as_the_spec_does() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert guides.splice_readme(readme, guides.readme_tables(PROVIDERS)) == readme, (
+        "run `sqlprovider docs build` to regenerate the README's table list"
+    )
+    for resource in RESOURCES:
+        assert f"| `{resource.qualified_name}` |" in readme
+
+
+def test_recipes_page_shows_every_recipe() -> None:
+    page = (REPO / "docs" / "recipes.md").read_text(encoding="utf-8")
+    for provider in PROVIDERS:
+        for recipe in provider.recipes:
+            assert f"## {recipe.name}" in page
+            assert recipe.question in page
+
+
 def test_every_resource_has_a_page_listing_every_column_and_method() -> None:
     pages = docgen.build_pages(PROVIDERS)
-    assert len(pages) == len(RESOURCES) + 1
+    assert len(pages) == len(RESOURCES) + 2  # the index and the recipes
     for resource in RESOURCES:
         page = pages[f"tables/{docgen.page_name(resource)}"]
         for heading in ("## Overview", "## Fields", "## Methods", "## Parameters", "## SELECT"):
@@ -105,7 +122,8 @@ def test_docgen_reads_only_the_spec() -> None:
         elif isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
     ours = {name for name in imported if name.startswith("sqlprovider")}
-    assert ours == {"sqlprovider.spec"}
+    assert "sqlprovider.spec" in ours
+    assert all(name == "sqlprovider.spec" or name.startswith("sqlprovider.spec.") for name in ours)
 
 
 def _command_paths(

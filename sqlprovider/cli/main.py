@@ -7,6 +7,7 @@
     sqlprovider docs build [--check]
     sqlprovider export --db FILE.db ...
     sqlprovider sync --into FILE.db [--every 15m] ...
+    sqlprovider recipes [NAME] [--run [--param NAME=VALUE]]
 
 Errors go to stderr with a non-zero exit status; results go to stdout (or --output).
 """
@@ -29,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "docs": ("sqlprovider.cli.docs", "generate the table reference pages"),
     "export": ("sqlprovider.cli.export", "write tables or queries into a SQLite database file"),
     "sync": ("sqlprovider.cli.sync", "keep a SQLite file current with the API, with history"),
+    "recipes": ("sqlprovider.cli.recipes", "list, show or run the compliance recipes"),
 }
 
 

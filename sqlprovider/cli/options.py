@@ -220,6 +220,7 @@ def open_connection(args: argparse.Namespace) -> Iterator[Connection]:
                     droplets=args.sandbox_droplets,
                     clusters=args.sandbox_clusters,
                     accounts=args.sandbox_accounts or (3 if several else 1),
+                    now=getattr(args, "sandbox_now", None),
                 )
             )
             if several:

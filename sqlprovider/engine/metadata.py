@@ -2,7 +2,8 @@
 
 BI tools, scripts and the shell read which tables exist, their columns and which parameters
 each needs from `sqlprovider_services`, `sqlprovider_resources`, `sqlprovider_columns`,
-`sqlprovider_parameters` and `sqlprovider_methods`; `sqlprovider_stats` shows the API work of
+`sqlprovider_parameters`, `sqlprovider_methods` and `sqlprovider_recipes` (the compliance
+recipes of the spec); `sqlprovider_stats` shows the API work of
 the previous statement; `sqlprovider_accounts` and `sqlprovider_account_errors` the accounts;
 `sqlprovider_cache_clear()` empties the response cache.
 Imports `spec` and `engine.session`.
@@ -10,6 +11,7 @@ Imports `spec` and `engine.session`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,7 +20,7 @@ import apsw
 from sqlprovider.engine.account_tables import ERROR_COLUMNS, AccountsTable, error_rows
 from sqlprovider.engine.session import Session
 from sqlprovider.engine.writer import CHANGE_COLUMNS
-from sqlprovider.spec import Provider, Resource
+from sqlprovider.spec import Provider, Recipe, Resource
 
 Row = tuple[Any, ...]
 
@@ -131,6 +133,10 @@ def install_metadata(connection: apsw.Connection, session: Session, provider: Pr
             ],
             lambda: [row for r in provider.resources() for row in _method_rows(r)],
         ),
+        "sqlprovider_recipes": (
+            ["name", "title", "question", "shape", "parameters", "sql"],
+            lambda: [_recipe_row(r) for r in provider.recipes],
+        ),
         "sqlprovider_stats": (
             ["name", "value"],
             lambda: list(session.last_stats().items()),
@@ -155,6 +161,21 @@ def install_metadata(connection: apsw.Connection, session: Session, provider: Pr
 
     connection.create_scalar_function(
         "sqlprovider_cache_clear", clear_cache, 0, deterministic=False
+    )
+
+
+def _recipe_row(recipe: Recipe) -> Row:
+    """A recipe; `parameters` is a JSON object of name to {default, description}."""
+    parameters = {
+        p.name: {"default": p.default, "description": p.description} for p in recipe.parameters
+    }
+    return (
+        recipe.name,
+        recipe.title,
+        recipe.question,
+        recipe.shape,
+        json.dumps(parameters),
+        recipe.sql,
     )
 
 

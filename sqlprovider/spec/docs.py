@@ -13,9 +13,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sqlprovider.spec import Column, Method, Parameter, Provider, Resource, load_providers
+from sqlprovider.spec.guides import render_recipes
 
 #: Folder of the pages, inside the output folder.
 TABLES_DIR = "tables"
+#: The recipes page, beside the tables folder.
+RECIPES_PAGE = "recipes.md"
 _BANNER = "<!-- Generated from provider_spec/ by `sqlprovider docs build`; do not edit by hand. -->"
 
 
@@ -35,6 +38,8 @@ def build_pages(providers: Iterable[Provider]) -> dict[str, str]:
     for provider in providers:
         for resource in provider.resources():
             pages[f"{TABLES_DIR}/{page_name(resource)}"] = render_resource(resource)
+    if any(provider.recipes for provider in providers):
+        pages[RECIPES_PAGE] = render_recipes(providers)
     return pages
 
 
@@ -60,6 +65,7 @@ def differing_pages(pages: dict[str, str], out: Path) -> list[str]:
     """Paths under `out` that are missing, different or no longer generated."""
     folder = out / TABLES_DIR
     present = {f"{TABLES_DIR}/{p.name}" for p in folder.glob("*.md")} if folder.is_dir() else set()
+    present |= {r for r in pages if "/" not in r and (out / r).is_file()}
     differing = [
         relative
         for relative, text in pages.items()

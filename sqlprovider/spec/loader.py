@@ -33,6 +33,7 @@ from sqlprovider.spec.model import (
     Resource,
     Service,
 )
+from sqlprovider.spec.recipes import load_recipes
 from sqlprovider.spec.writes import load_writes
 
 SPEC_DIR_ENV = "SQLPROVIDER_SPEC_DIR"
@@ -182,6 +183,7 @@ def _load_provider(folder: Path, problems: list[str]) -> Provider | None:
         pagination=pagination,
         services=tuple(services),
         account_info=_account_info(head.get("account_info"), problems),
+        recipes=load_recipes(folder, _read_yaml, problems),
     )
     check_cross_references(provider, problems)
     check_writes(provider, problems)

@@ -436,6 +436,40 @@ class Service:
 
 
 @dataclass(frozen=True)
+class RecipeParameter:
+    """A named value a recipe's SQL takes as `:name` (bound, never pasted into the SQL)."""
+
+    name: str
+    default: str | int | float
+    description: str
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A question people ask about their account, answered by one runnable SQL statement.
+
+    Attributes:
+        name: the recipe's identifier (`sqlprovider recipes NAME`).
+        title: a one-line title.
+        question: the question it answers.
+        shape: what one row of the answer is.
+        parameters: the `:name` values it takes, each with a default.
+        sql: the statement.
+    """
+
+    name: str
+    title: str
+    question: str
+    shape: str
+    parameters: tuple[RecipeParameter, ...]
+    sql: str
+
+    def defaults(self) -> dict[str, str | int | float]:
+        """The bindings that run the recipe as written."""
+        return {p.name: p.default for p in self.parameters}
+
+
+@dataclass(frozen=True)
 class Provider:
     """Everything the engine serves: the provider, its services and their resources."""
 
@@ -447,6 +481,8 @@ class Provider:
     pagination: Pagination
     services: tuple[Service, ...]
     account_info: AccountInfo | None = None
+    #: Questions answered in SQL, from `<provider>/recipes/*.yaml`.
+    recipes: tuple[Recipe, ...] = ()
 
     @property
     def path_prefix(self) -> str:
