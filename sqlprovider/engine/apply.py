@@ -123,7 +123,17 @@ def send_all(
         return lambda: send_one(client, one, stats=stats, attempts=attempts, cancel=cancel)
 
     futures = [submit(job(p)) for p in planned]
-    return [future.result() for future in futures]
+    outcomes = []
+    for future in futures:
+        while True:
+            try:
+                outcomes.append(future.result())
+                break
+            except KeyboardInterrupt:
+                # Ctrl-C: calls not yet sent stop; every call is still accounted for.
+                if cancel is not None:
+                    cancel.set()
+    return outcomes
 
 
 def send_one(
@@ -140,9 +150,19 @@ def send_one(
     tries = 0
     while True:
         tries += 1
+        if cancel is not None and cancel.is_set():
+            return Outcome(
+                change, "not sent", error="the statement was interrupted", attempts=tries - 1
+            )
         try:
             answer = client.send(
                 change.verb, change.path, body=change.body, stats=stats, cancel=cancel
+            )
+        except InterruptedError:
+            # Raised while waiting for the pacer or a 429's backoff: this attempt was not sent,
+            # and an earlier one was either refused (429) or confirmed not started.
+            return Outcome(
+                change, "not sent", error="the statement was interrupted", attempts=tries - 1
             )
         except ServiceError as exc:
             # The answer is lost; the write may or may not have happened.
@@ -152,7 +172,7 @@ def send_one(
             time.sleep(min(0.05 * 2**tries, 2.0))
             try:
                 found = _confirm(client, planned, since=first - CLOCK_SLACK, stats=stats)
-            except Error as lookup:
+            except (Error, InterruptedError) as lookup:
                 return Outcome(
                     change,
                     "unknown",
@@ -278,6 +298,8 @@ def wait_for(
                 )
             break
         if cancel is not None and cancel.wait(min(pause, left)):
+            for i in pending:
+                out[i] = replace(out[i], status="in-progress", error="interrupted while waiting")
             break
         if cancel is None:
             time.sleep(min(pause, left))

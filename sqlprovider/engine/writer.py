@@ -215,20 +215,23 @@ class Writer:
             self.last = [Outcome(p.change, "planned") for p in planned]
             return
         client = session.client
+        cancel = session.statement.cancel
         outcomes = send_all(
             client,
             planned,
             submit=session.fetcher.pool.submit,
             stats=stats,
             attempts=client.retry.attempts,
+            cancel=cancel,
         )
-        if self.options.wait:
+        if self.options.wait and not cancel.is_set():
             outcomes = wait_for(
                 client,
                 outcomes,
                 [p.write for p in planned],
                 timeout=self.options.wait_timeout,
                 stats=stats,
+                cancel=cancel,
             )
         stale = tuple(dict.fromkeys(x for p in planned for x in p.write.makes_stale))
         client.forget(stale)

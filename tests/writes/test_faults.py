@@ -138,3 +138,21 @@ def test_a_confirm_never_takes_an_earlier_action_of_this_process_for_the_lost_on
         con.execute(enable)
     assert sb.actions.count(target, "enable_backups") == 2
     assert sb.account.droplet(target).policy is not None  # type: ignore[union-attr]
+
+
+def test_an_interrupted_write_accounts_for_every_call(make_sandbox: Callable[..., Sandbox]) -> None:
+    import threading
+
+    sb = make_sandbox(seed=5, droplets=20)
+    off = disabled(sb)
+    # A pacer of 2 requests per 5 s: the policy read and one POST go out, the rest queue.
+    with connect_to(sb, allow_writes=True, rate_limits=((2, 5.0),)) as con:
+        timer = threading.Timer(1.0, con.interrupt)
+        timer.start()
+        with pytest.raises(sqlprovider.WriteError, match="interrupted") as caught:
+            con.execute(f"UPDATE {POLICIES} SET backup_enabled = 1 WHERE NOT backup_enabled")
+        timer.cancel()
+    statuses = [c["status"] for c in caught.value.changes]
+    assert len(statuses) == len(off)
+    assert statuses.count("accepted") == len(posts(sb)) == 1
+    assert statuses.count("not sent") == len(off) - 1
