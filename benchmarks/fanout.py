@@ -9,7 +9,6 @@ with `pydo`, then ask for each Droplet's backups one after the other.
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from collections.abc import Callable
@@ -56,8 +55,7 @@ def pydo_loop(sb: Sandbox) -> tuple[float, int, int]:
 
 
 #: The engine's default `max_concurrency`, which the targets are judged at (8 is shown too).
-_CONNECT = inspect.signature(sqlprovider.connect)
-DEFAULT_CONCURRENCY = int(_CONNECT.parameters["max_concurrency"].default)
+DEFAULT_CONCURRENCY = sqlprovider.ConnectOptions().max_concurrency
 
 
 def measure(repeats: int, progress: Callable[[str], None]) -> list[Figure]:

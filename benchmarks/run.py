@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import sys
 import time
 from dataclasses import asdict
@@ -36,6 +37,22 @@ RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
 DOC = ROOT / "docs" / "performance.md"
 
 
+_SECTION = re.compile(r"<!-- ([\w -]+): begin -->.*?<!-- \1: end -->", re.S)
+
+
+def write_doc(text: str) -> None:
+    """Write docs/performance.md, keeping the marked sections other scripts own.
+
+    `benchmarks/writes.py` and `benchmarks/accounts.py` each keep a section between
+    ``<!-- name: begin -->`` and ``<!-- name: end -->``; a section this report does not write is
+    carried over from the current file instead of being lost.
+    """
+    old = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    mine = {m.group(1) for m in _SECTION.finditer(text)}
+    kept = [m.group(0) for m in _SECTION.finditer(old) if m.group(1) not in mine]
+    DOC.write_text("\n\n".join([text.rstrip(), *kept]) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse options, run the figures, print and save them; 1 if a target was missed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -54,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         saved = json.loads(RESULTS.read_text(encoding="utf-8"))
         figures = [Figure(**f) for f in saved["figures"]]
-        DOC.write_text(report.markdown(figures, saved["meta"]) + "\n", encoding="utf-8")
+        write_doc(report.markdown(figures, saved["meta"]))
         print(report.text_table(figures))
         return 0
     repeats = 1 if args.quick else 3
@@ -97,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     if (not args.quick or args.docs) and not args.no_docs and args.only == "abcdef":
         DOC.parent.mkdir(parents=True, exist_ok=True)
-        DOC.write_text(report.markdown(figures, meta) + "\n", encoding="utf-8")
+        write_doc(report.markdown(figures, meta))
         print(f"wrote {DOC.relative_to(ROOT)}", file=sys.stderr)
     return 0 if all(f.met is not False for f in figures) else 1
 
