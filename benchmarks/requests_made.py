@@ -153,6 +153,130 @@ def cases(sb: Sandbox) -> list[Case]:
             listing + backups_calls(every),
             checks(len(regular), len(gpus)) + backups_checks(every),
         ),
+        *estate_cases(sb, listing, checks(len(regular), len(gpus))),
+    ]
+
+
+def estate_cases(sb: Sandbox, listing: int, listing_checks: int) -> list[Case]:
+    """Snapshots, volumes, images and actions, alone and joined with each other and Droplets.
+
+    The minimum comes from the estate the sandbox serves: every list read once (a join that
+    rescans an unkeyed inner list reads it once per statement), one call per key of a keyed
+    table.
+    """
+    estate = sb.account.estate
+    every = sb.account.droplet_ids()
+    snapshots = len(estate.snapshots(None))
+    volume_snaps = len(estate.snapshots("volume"))
+    volumes = estate.volume_ids()
+    private = len(estate.images(True, None, None))
+    actions = len(estate.action_ids())
+    some = every[:6]
+    d = "digitalocean.compute"
+
+    def checks(*counts: int) -> int:
+        return sum(1 for count in counts if pages(count) > 1)
+
+    per_volume = sum(pages(len(estate.volume_snapshots(v))) for v in volumes)
+    per_droplet_snaps = sum(pages(len(estate.droplet_snapshots(i))) for i in every)
+    per_droplet_actions = sum(pages(len(estate.droplet_actions(i))) for i in every)
+    first_action = estate.action_ids()[0]
+    return [
+        Case(
+            "a.snapshots",
+            "snapshots, full list",
+            f"SELECT * FROM {d}.snapshots",
+            pages(snapshots),
+            checks(snapshots),
+        ),
+        Case(
+            "a.snapshots_volume",
+            "snapshots WHERE resource_type = 'volume'",
+            f"SELECT * FROM {d}.snapshots WHERE resource_type = 'volume'",
+            pages(volume_snaps),
+            checks(volume_snaps),
+        ),
+        Case(
+            "a.volumes",
+            "volumes, full list",
+            f"SELECT * FROM {d}.volumes",
+            pages(len(volumes)),
+            checks(len(volumes)),
+        ),
+        Case(
+            "a.volume_snapshots",
+            "volumes JOIN volume_snapshots (every volume)",
+            f"SELECT v.name, s.* FROM {d}.volumes v JOIN {d}.volume_snapshots s "
+            "ON s.volume_id = v.id",
+            pages(len(volumes)) + per_volume,
+            checks(len(volumes)),
+        ),
+        Case(
+            "a.droplet_snapshots",
+            "droplets JOIN droplet_snapshots (every Droplet)",
+            f"SELECT d.name, s.* FROM {d}.droplets d JOIN {d}.droplet_snapshots s "
+            "ON s.droplet_id = d.id",
+            listing + per_droplet_snaps,
+            listing_checks,
+        ),
+        Case(
+            "a.images_private",
+            "images WHERE private = 1",
+            f"SELECT * FROM {d}.images WHERE private = 1",
+            pages(private),
+            checks(private),
+        ),
+        Case(
+            "a.actions",
+            "actions, full list",
+            f"SELECT * FROM {d}.actions",
+            pages(actions),
+            checks(actions),
+        ),
+        Case(
+            "a.action_get",
+            "actions WHERE id = N (keyed get)",
+            f"SELECT * FROM {d}.actions WHERE id = {first_action}",
+            1,
+        ),
+        Case(
+            "a.droplet_actions_in",
+            f"droplet_actions WHERE droplet_id IN ({len(some)} ids)",
+            f"SELECT * FROM {d}.droplet_actions WHERE droplet_id IN ({', '.join(map(str, some))})",
+            sum(pages(len(estate.droplet_actions(i))) for i in some),
+        ),
+        Case(
+            "a.x_volumes_snapshots",
+            "volumes JOIN snapshots ON resource_id (inner list read once)",
+            f"SELECT v.name, s.id FROM {d}.volumes v JOIN {d}.snapshots s ON s.resource_id = v.id",
+            pages(len(volumes)) + pages(snapshots),
+            checks(len(volumes), snapshots),
+        ),
+        Case(
+            "a.x_droplets_snapshots",
+            "droplets JOIN snapshots ON resource_id = id (inner list read once)",
+            f"SELECT d.name, s.id FROM {d}.droplets d JOIN {d}.snapshots s "
+            "ON s.resource_id = CAST(d.id AS TEXT) AND s.resource_type = 'droplet'",
+            # resource_type = 'droplet' is sent as the API's filter: only Droplet snapshots.
+            listing + pages(snapshots - volume_snaps),
+            listing_checks + checks(snapshots - volume_snaps),
+        ),
+        Case(
+            "a.x_images_snapshots",
+            "private images JOIN snapshots ON id (inner list read once)",
+            f"SELECT i.name, s.resource_id FROM {d}.images i JOIN {d}.snapshots s "
+            "ON s.id = CAST(i.id AS TEXT) WHERE i.private = 1",
+            pages(private) + pages(snapshots),
+            checks(private, snapshots),
+        ),
+        Case(
+            "a.x_droplets_actions",
+            "droplets JOIN droplet_actions WHERE status = 'errored'",
+            f"SELECT d.name, a.type FROM {d}.droplets d JOIN {d}.droplet_actions a "
+            "ON a.droplet_id = d.id WHERE a.status = 'errored'",
+            listing + per_droplet_actions,
+            listing_checks,
+        ),
     ]
 
 

@@ -364,14 +364,16 @@ class Fetcher:
         (a join's key query and its outer loop read the same list: one second read serves both).
         """
         key, query = self.request_of(call, page)
-        retain = resource.qualified_name in (statement.retained_sources or ())
+        retain: bool | str = resource.qualified_name in (statement.retained_sources or ())
+        # A join rescanning the list reads the pages it kept: the check they passed holds.
+        bounded = None if retain else ("again", key)
 
         def submit() -> Future[Any]:
             if statement.estimate is not None:
                 statement.estimate.count(_endpoint(call), 1, MADE)
-            return self.pool.submit(self._get, resource, call.path, query, statement)
+            return self.pool.submit(self._get, resource, call.path, query, statement, bounded)
 
-        return statement.shared(("again", key), submit, retain=retain)
+        return statement.shared(("again", key), submit, retain=retain or "bounded")
 
     def _same_first_page(
         self, resource: Resource, call: Call, body: Any, total: int, identities: Identities
