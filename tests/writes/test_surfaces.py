@@ -126,3 +126,20 @@ def test_sqlalchemy_url_allows_writes_and_a_rolled_back_transaction_sends_nothin
         assert result.rowcount == 1
     eng.dispose()
     assert posts(sb) == [f"/v2/droplets/{off[1]}/actions"]
+
+
+def test_sqlalchemy_core_update_and_insert_on_reflected_tables(sb: Sandbox) -> None:
+    off = disabled(sb)
+    eng = sa.create_engine(
+        f"sqlprovider://:{sb.token}@/?api_url={sb.url}&allow_writes=1", connect_args=FAST
+    )
+    policies = sa.Table(POLICIES, sa.MetaData(), autoload_with=eng)
+    snapshots = sa.Table("digitalocean.compute.droplet_snapshots", sa.MetaData(), autoload_with=eng)
+    with eng.begin() as conn:
+        update = sa.update(policies).values(backup_enabled=1).where(policies.c.backup_enabled == 0)
+        assert conn.execute(update).rowcount == len(off)
+        insert = sa.insert(snapshots).values(droplet_id=off[0], name="from-core")
+        assert conn.execute(insert).rowcount == 1
+    eng.dispose()
+    assert len(posts(sb)) == len(off) + 1
+    assert sb.actions.count(off[0], "snapshot") == 1
