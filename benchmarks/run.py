@@ -1,4 +1,4 @@
-"""Run the performance figures (a) to (e) against the sandbox and publish them.
+"""Run the performance figures (a) to (h) against the sandbox and publish them.
 
     pip install -e '.[bench]'          # pydo, the baseline of figure (b)
     python benchmarks/run.py           # full sizes; rewrites docs/performance.md
@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import accounts  # noqa: E402 - after the path setup above
 import cached_rows  # noqa: E402
+import cold  # noqa: E402
 import fanout  # noqa: E402
 import pacing  # noqa: E402
 import report  # noqa: E402
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", action="store_true", help="rewrite the docs even with --quick")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone")
     parser.add_argument(
-        "--only", default="abcdef", help="figures to run, e.g. 'ab' (default: abcdef)"
+        "--only", default="abcdefgh", help="figures to run, e.g. 'ab' (default: abcdefgh)"
     )
     parser.add_argument(
         "--render",
@@ -97,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         figures += startup.measure(3 if args.quick else 7, progress)
     if "f" in args.only:
         figures += accounts.measure(1 if args.quick else 3, progress)
+    if "g" in args.only:
+        figures += cold.against_pool(1 if args.quick else 5, progress)
+    if "h" in args.only:
+        figures += cold.first_statement(1 if args.quick else 5, progress)
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {_cpus()} CPUs",
@@ -112,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         encoding="utf-8",
     )
     print(f"\nwrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
-    if (not args.quick or args.docs) and not args.no_docs and args.only == "abcdef":
+    if (not args.quick or args.docs) and not args.no_docs and args.only == "abcdefgh":
         DOC.parent.mkdir(parents=True, exist_ok=True)
         write_doc(report.markdown(figures, meta))
         print(f"wrote {DOC.relative_to(ROOT)}", file=sys.stderr)

@@ -55,9 +55,10 @@ def measure(repeats: int, progress: Callable[[str], None]) -> list[Figure]:
         Figure(
             "e.cold_start",
             'cold start: `sqlprovider query "SELECT 1"` vs `python -c "import apsw"`',
-            f"{ours * 1e3:.0f} ms / {base * 1e3:.0f} ms = {ratio:.2f}x",
-            "<= 3x",
-            ratio <= 3.0,
+            f"{ours * 1e3:.0f} ms / {base * 1e3:.0f} ms (the apsw baseline measured in this run) "
+            f"= {ratio:.2f}x",
+            "<= 2.5x",
+            ratio <= 2.5,
             {
                 "command": query,
                 "query_samples": [round(s, 4) for s in ours_samples],
