@@ -54,15 +54,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def version_text() -> str:
     """`sqlprovider 0.1.0 (SQLite 3.54.1, apsw 3.54.1.0, Python 3.11.7)`."""
-    import platform
-
     import apsw
 
     import sqlprovider
 
+    # sys.version_info, not the platform module: importing that cost every start a few ms.
+    python = ".".join(str(part) for part in sys.version_info[:3])
     return (
         f"sqlprovider {sqlprovider.__version__} (SQLite {apsw.sqlite_lib_version()}, apsw "
-        f"{apsw.apsw_version()}, Python {platform.python_version()})"
+        f"{apsw.apsw_version()}, Python {python})"
     )
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import shlex
 import stat
-import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
@@ -276,6 +275,8 @@ def _run_token_command(account: str, argv: tuple[str, ...]) -> Token:
         known = _command_tokens.get(argv)
         if known is not None:
             return known
+        import subprocess  # here: only a token_command needs it, and it costs every start
+
         try:
             done = subprocess.run(  # noqa: S603 - argv from the user's own config, no shell
                 list(argv),
