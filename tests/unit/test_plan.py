@@ -140,3 +140,33 @@ def test_values_are_percent_encoded_in_paths(provider: Provider) -> None:
     assert call.path == f"/v2/databases/{uuid}/backups"
     assert call.page is None
     assert call.per_page is None
+
+
+def test_a_boolean_filter_is_sent_as_true_and_a_renamed_one_under_its_api_name(
+    provider: Provider,
+) -> None:
+    images = provider.resource("digitalocean.compute.images")
+    (call,) = plan_calls(images, ["private", "list_type"], [1, "distribution"], 200)
+    assert dict(call.query) == {"private": "true", "type": "distribution"}
+    assert call.echo["private"] == 1  # SQLite sees 1, the API reads true
+    (call,) = plan_calls(images, ["private"], ["true"], 200)
+    assert dict(call.query) == {"private": "true"}
+
+
+def test_a_boolean_filter_the_api_cannot_apply_is_refused_before_sending(
+    provider: Provider,
+) -> None:
+    images = provider.resource("digitalocean.compute.images")
+    with pytest.raises(InvalidParameterError, match=r"private must be true \(1\)"):
+        plan_calls(images, ["private"], [0], 200)
+    with pytest.raises(InvalidParameterError, match="one of 'application', 'distribution'"):
+        plan_calls(images, ["list_type"], ["snapshot"], 200)
+
+
+def test_actions_use_the_keyed_get_when_id_is_given(provider: Provider) -> None:
+    actions = provider.resource("digitalocean.compute.actions")
+    assert actions.required_parameters == ()
+    (call,) = plan_calls(actions, ["id"], [36804636], 200)
+    assert call.path == "/v2/actions/36804636"
+    (listing,) = plan_calls(actions, [], [], 200)
+    assert listing.path == "/v2/actions"
