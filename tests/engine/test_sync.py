@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sqlprovider.cli.main import main
 from sqlprovider.errors import ServiceError
 from sqlprovider.integrations.layout import default_resources
 from sqlprovider.integrations.runlog import LOG_TABLE
@@ -221,3 +222,60 @@ FROM days LEFT JOIN digitalocean_compute_droplet_backup_policies_history h
   AND (h.valid_to IS NULL OR h.valid_to >= date(day, '+1 day'))
 GROUP BY day ORDER BY day
 """
+
+
+def test_cli_syncs_prints_the_changes_and_writes_datasette_metadata(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "estate.db"
+    argv = ["sync", "--sandbox", "--sandbox-droplets", "6", "--into", str(path)]
+    assert (
+        main(
+            [
+                *argv,
+                "--table",
+                "compute.droplets",
+                "--every",
+                "2s",
+                "--budget-share",
+                "1",
+                "--runs",
+                "2",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{DROPLETS}: 6 rows (+6 ~0 -0)"
+    assert out[2] == f"{DROPLETS}: 6 rows (+0 ~0 -0)"
+    assert out[3].startswith("synced at ")
+    assert main([*argv, "--query", "names=SELECT name FROM digitalocean.compute.droplets"]) == 0
+    metadata = json.loads((tmp_path / "estate.metadata.json").read_text())
+    tables = metadata["databases"]["estate"]["tables"]
+    assert tables[DROPLETS]["columns"]["id"].startswith("Unique Droplet id")
+    assert "From the query: SELECT name" in tables["names"]["description"]
+    assert f"{DROPLETS}_history" in tables
+    queries = metadata["databases"]["estate"]["queries"]
+    assert "recent_syncs" in queries
+    assert "backups_enabled_per_day" not in queries  # the policies are not in this file
+    runs = _read(path, f"SELECT count(*) FROM {LOG_TABLE} WHERE error IS NULL")
+    assert runs == [(3,)]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--every", "soon"], "interval such as 90s"),
+        (["--every", "0.5s"], "at least one second"),
+        (["--runs", "2"], "--runs needs --every"),
+        (["--table", "compute.nothing"], "no API table"),
+        (["--query", "sqlprovider_syncs=SELECT 1"], "reserved"),
+    ],
+)
+def test_cli_refuses_bad_arguments_before_writing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    path = tmp_path / "estate.db"
+    assert main(["sync", "--sandbox", "--into", str(path), *argv]) == 1
+    assert message in capsys.readouterr().err
+    assert not path.exists()
