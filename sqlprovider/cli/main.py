@@ -18,8 +18,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
-from sqlprovider.errors import Error
+from sqlprovider.errors import AuthenticationError, Error
 
 #: Each subcommand's module (which defines `register(commands)`) and one-line help. Only the
 #: module of the command being run is imported, which keeps `sqlprovider query` quick to start.
@@ -66,6 +67,36 @@ def version_text() -> str:
     )
 
 
+#: How the command line gives a token (what an error about a missing or refused one says).
+TOKEN_FLAGS = (
+    "set $DIGITALOCEAN_TOKEN, or use --token-file PATH or --token-prompt (--token TOKEN works "
+    "too but is visible to other users in ps)"
+)
+
+
+def cli_message(exc: Error) -> str:
+    """The message of `exc` as the command line words it: CLI flags, not connect() arguments.
+
+    Errors about the token are worded here from their attributes (status, method, URL, the
+    API's message); every other error's message is already the user's next step.
+    """
+    if isinstance(exc, AuthenticationError):
+        where = f"{exc.method} {urlsplit(exc.url).path}" if exc.url else "the API"
+        if exc.status is None:
+            return (
+                f"no DigitalOcean token for {where}: {TOKEN_FLAGS}; or try the local sandbox "
+                "with --sandbox"
+            )
+        said = f"{exc.status} {exc.api_id or 'error'}: {exc.api_message or 'no message'}"
+        scopes = (
+            "reading needs the droplet:read and database:read scopes"
+            if exc.method in (None, "GET")
+            else "writing needs the droplet:update scope"
+        )
+        return f"the API refused the token for {where} ({said}). Check it: {TOKEN_FLAGS}; {scopes}."
+    return str(exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `sqlprovider` console script."""
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -74,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except Error as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {cli_message(exc)}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write(

@@ -28,6 +28,12 @@ from sqlprovider.errors import (
 )
 from sqlprovider.http.auth import BearerAuth, Token
 from sqlprovider.http.cache import CacheKey, Loaded, ResponseCache
+from sqlprovider.http.neterrors import (
+    REFUSED_ATTEMPTS,
+    REFUSED_MAX_WAIT,
+    describe_transport_error,
+    is_refused,
+)
 from sqlprovider.http.ratelimit import RateLimiter
 from sqlprovider.http.retry import RETRY_STATUSES, RetryPolicy
 from sqlprovider.http.stats import RequestStats
@@ -213,7 +219,8 @@ class ApiClient:
                 stats.add(requests=1, api_seconds=time.monotonic() - started)
                 _logger.debug("%s %s -> %s", verb, path, type(exc).__name__)
                 raise ServiceError(
-                    f"{verb} {path} got no complete answer ({type(exc).__name__}: {_short(exc)})",
+                    f"{verb} {path} got no complete answer "
+                    f"({describe_transport_error(exc, url, self.timeout)})",
                     status=None,
                     method=verb,
                     url=url,
@@ -322,7 +329,7 @@ class ApiClient:
             if lost is not None:
                 elapsed = time.monotonic() - started
                 stats.add(requests=1, api_seconds=elapsed)
-                failure = _Failure(None, f"{type(lost).__name__}: {_short(lost)}", {})
+                failure = _Failure(None, describe_transport_error(lost, url, self.timeout), {})
                 _logger.debug(
                     "GET %s %s -> %s after %.0f ms",
                     path,
@@ -330,6 +337,14 @@ class ApiClient:
                     failure.detail,
                     elapsed * 1e3,
                 )
+                if is_refused(lost):
+                    # Nothing listens there: a short, documented budget (neterrors), not the
+                    # full retry ladder, so a mistyped --api-url fails within about a second.
+                    if attempt >= min(self.retry.attempts, REFUSED_ATTEMPTS):
+                        raise _final_error(failure, url, attempt) from lost
+                    wait = min(self.retry.delay(attempt), REFUSED_MAX_WAIT)
+                    self._backoff(attempt, wait, cancel)
+                    continue
                 self._backoff(attempt, None, cancel)
                 continue
             elapsed = time.monotonic() - started
@@ -429,8 +444,9 @@ def _final_error(failure: _Failure, url: str, attempts: int, verb: str = "GET") 
             url=url,
         )
     return ServiceError(
-        f"{where} got no complete answer after {attempts} attempts ({failure.detail}); no partial "
-        "result was returned. Check the network and api_url, or try again later.",
+        f"{where} got no complete answer after {attempts} attempt{'s' if attempts != 1 else ''} "
+        f"({failure.detail}); no partial result was returned. Check the network and the API URL "
+        "(--api-url, api_url=), or try again later.",
         status=None,
         method=verb,
         url=url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field, fields
 
 
@@ -22,7 +23,9 @@ class RequestStats:
         reuse_dropped: pages not kept for reuse because the statement's reuse bound (bytes)
             was passed; an identical later read of such a page is sent again.
         api_seconds: time spent in HTTP requests, summed over parallel workers.
-        throttle_seconds: time spent waiting for the rate limiter, summed over workers.
+        throttle_seconds: wall-clock time the statement spent with at least one worker waiting
+            for the rate limiter (not a sum over workers: eight workers waiting the same 60 s
+            add 60 s, not 480 s).
     """
 
     requests: int = 0
@@ -36,12 +39,38 @@ class RequestStats:
     api_seconds: float = 0.0
     throttle_seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    #: Waiting periods seen so far, merged: (start, end) in monotonic seconds.
+    _waits: list[tuple[float, float]] = field(default_factory=list, repr=False, compare=False)
 
     def add(self, **amounts: float) -> None:
-        """Add to one or more counters at once."""
+        """Add to one or more counters at once.
+
+        `throttle_seconds=d` means "a worker has just waited d seconds": the wait is taken as
+        the period ending now, and the counter grows only by the part of it no other worker's
+        wait already covered.
+        """
         with self._lock:
             for name, amount in amounts.items():
-                setattr(self, name, getattr(self, name) + amount)
+                if name == "throttle_seconds":
+                    self.throttle_seconds += self._cover(float(amount))
+                else:
+                    setattr(self, name, getattr(self, name) + amount)
+
+    def _cover(self, seconds: float) -> float:
+        """Merge the wait that ended now into `_waits`; return the newly covered seconds."""
+        if seconds < 0.001:
+            return 0.0  # the pacer let the request through at once: that is no wait
+        end = time.monotonic()
+        start = end - seconds
+        covered_before = sum(b - a for a, b in self._waits)
+        merged: list[tuple[float, float]] = []
+        for a, b in sorted([*self._waits, (start, end)]):
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        self._waits = merged
+        return max(0.0, sum(b - a for a, b in merged) - covered_before)
 
     def as_dict(self) -> dict[str, float]:
         """The counters as a plain dict (times rounded to milliseconds)."""
