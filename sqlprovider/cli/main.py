@@ -18,7 +18,6 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from sqlprovider.errors import AuthenticationError, Error
 
@@ -67,34 +66,23 @@ def version_text() -> str:
     )
 
 
-#: How the command line gives a token (what an error about a missing or refused one says).
-TOKEN_FLAGS = (
-    "set $DIGITALOCEAN_TOKEN, or use --token-file PATH or --token-prompt (--token TOKEN works "
-    "too but is visible to other users in ps)"
-)
+#: The Python way to give a token, as library messages say it, and the command line's ways.
+PYTHON_TOKEN = "connect(token=...)"
+CLI_TOKEN = "--token-file PATH or --token-prompt"
 
 
 def cli_message(exc: Error) -> str:
     """The message of `exc` as the command line words it: CLI flags, not connect() arguments.
 
-    Errors about the token are worded here from their attributes (status, method, URL, the
-    API's message); every other error's message is already the user's next step.
+    A message about the token names `connect(token=...)`, the Python way; the CLI shows its
+    flags there instead (and says that `--token` on the command line is visible in `ps`).
+    Everything else in the message (an account's name, the API's answer) stays as it is.
     """
-    if isinstance(exc, AuthenticationError):
-        where = f"{exc.method} {urlsplit(exc.url).path}" if exc.url else "the API"
-        if exc.status is None:
-            return (
-                f"no DigitalOcean token for {where}: {TOKEN_FLAGS}; or try the local sandbox "
-                "with --sandbox"
-            )
-        said = f"{exc.status} {exc.api_id or 'error'}: {exc.api_message or 'no message'}"
-        scopes = (
-            "reading needs the droplet:read and database:read scopes"
-            if exc.method in (None, "GET")
-            else "writing needs the droplet:update scope"
-        )
-        return f"the API refused the token for {where} ({said}). Check it: {TOKEN_FLAGS}; {scopes}."
-    return str(exc)
+    text = str(exc)
+    if isinstance(exc, AuthenticationError) and PYTHON_TOKEN in text:
+        text = text.replace(PYTHON_TOKEN, CLI_TOKEN)
+        text += " (--token TOKEN works too, but is visible to other users in ps)"
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:

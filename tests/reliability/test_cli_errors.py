@@ -83,7 +83,8 @@ def test_a_missing_token_names_the_cli_ways_to_give_one(
     err = capsys.readouterr().err
     assert code == 1
     assert "--token-file PATH or --token-prompt" in err
-    assert "$DIGITALOCEAN_TOKEN" in err
+    assert "DIGITALOCEAN_TOKEN" in err
+    assert "visible to other users in ps" in err
     assert "connect(token" not in err
 
 
