@@ -220,26 +220,24 @@ class ProviderShell(apsw.shell.Shell):
 
     @contextlib.contextmanager
     def _tracking_statements(self) -> Iterator[None]:
-        """Give each statement the shell runs its own engine context (counters, memo).
+        """Warn about each statement the shell ran once the next starts (or the run ends).
 
-        apsw's shell replaces the connection's exec trace on its cursors, which is where the
-        engine normally learns that a statement starts; SQLite's statement trace still fires.
+        The session's statement trace gives each statement its own engine context (counters,
+        memo), even though apsw's shell replaces the exec trace on its cursors.
         """
         session = self.connection.session
         running: list[Any] = []
 
-        def started(event: dict[str, Any]) -> None:
-            if not event.get("trigger"):
-                if running:
-                    self._warn(running.pop())
-                session.on_statement(None, event.get("sql") or "", None)
-                running.append(session.statement)
+        def started(statement: Any) -> None:
+            if running:
+                self._warn(running.pop())
+            running.append(statement)
 
-        self.db.trace_v2(apsw.SQLITE_TRACE_STMT, started, id=self)
+        session.listeners.append(started)
         try:
             yield
         finally:
-            self.db.trace_v2(0, None, id=self)
+            session.listeners.remove(started)
             if running:
                 self._warn(running.pop())
 

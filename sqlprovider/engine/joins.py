@@ -82,7 +82,7 @@ def _in_select(
     tables: frozenset[str],
 ) -> list[KeySource]:
     sources = _sources(select)
-    if not sources:
+    if not sources or _is_limited(select):
         return []
     conditions = _conditions(select)
     found = []
@@ -102,7 +102,8 @@ def _in_select(
                 query = _key_query(
                     sources[other.table], other, conditions, alias, column, by_account
                 )
-                found.append(KeySource(name, column, source, query, by_account))
+                if query is not None:
+                    found.append(KeySource(name, column, source, query, by_account))
                 break
     return found
 
@@ -162,18 +163,24 @@ def _key_query(
     keyed_alias: str,
     keyed_column: str,
     by_account: bool = False,
-) -> str:
+) -> str | None:
     """`SELECT DISTINCT a.col[, a.account] FROM <table> AS a WHERE <conditions on a alone>`.
 
     A condition pinning the keyed column to constants (`b.droplet_id = 5`, `IN (5, 6)`) pins
     the key too, so it is kept with `a.col` in its place: only those keys are ever asked for.
+    None when a condition narrows `a` but cannot be copied (it also reads a third table, or a
+    bound value): the query would list keys the statement never asks for (calls that may
+    even fail, such as backups of a redis cluster), so there is no prefetch.
     """
     alias = key.table
-    kept = [
-        condition
-        for condition, guarded in conditions
-        if guarded in (None, keyed_alias) and _only_about(condition, alias)
-    ]
+    kept = []
+    for condition, guarded in conditions:
+        if guarded not in (None, keyed_alias):
+            continue  # another table's LEFT JOIN ON: it does not narrow `a`
+        if _only_about(condition, alias):
+            kept.append(condition)
+        elif _reads(condition, alias) and not _reads(condition, keyed_alias):
+            return None
     kept += [
         pinned
         for condition, guarded in conditions
@@ -227,11 +234,42 @@ def _is_constant(node: exp.Expression) -> bool:
 
 
 def _only_about(condition: exp.Expression, alias: str) -> bool:
-    """Whether a condition reads only columns of `alias`, with no subquery or bound parameter."""
-    if condition.find(exp.Subquery, exp.Select, exp.Placeholder, exp.Parameter) is not None:
+    """Whether a condition reads only columns of `alias` (its own subqueries aside), with no
+    bound parameter.
+
+    `c.id IN (SELECT id FROM clusters WHERE engine = 'pg')` qualifies: the subquery is copied
+    whole. A subquery that reads another table of the statement fails in the key query (no
+    such column), and a failed key query only means no prefetch.
+    """
+    if condition.find(exp.Placeholder, exp.Parameter) is not None:
         return False
-    columns = list(condition.find_all(exp.Column))
+    columns = _outer_columns(condition)
     return bool(columns) and all(c.table == alias for c in columns)
+
+
+def _reads(condition: exp.Expression, alias: str) -> bool:
+    """Whether a condition reads a column of `alias` outside its subqueries."""
+    return any(c.table == alias for c in _outer_columns(condition))
+
+
+def _outer_columns(condition: exp.Expression) -> list[exp.Column]:
+    """The columns of a condition that are not inside one of its subqueries."""
+    detached = condition.copy()
+    return [c for c in detached.find_all(exp.Column) if c.find_ancestor(exp.Select) is None]
+
+
+def _is_limited(select: exp.Select) -> bool:
+    """Whether a LIMIT applies to `select` or to a query around it.
+
+    The nested loop then stops after a few outer rows: prefetching every key would send
+    requests that no row needs (a `LIMIT 1` join made 300 of them).
+    """
+    node: exp.Expression | None = select
+    while node is not None:
+        if node.args.get("limit") is not None:
+            return True
+        node = node.parent  # type: ignore[assignment]
+    return False
 
 
 def _name(table: exp.Table) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import apsw
@@ -120,6 +120,12 @@ class Session:
         self._keyed_names = {name for name, _ in self._keyed}
         self._tables = frozenset(r.qualified_name for r in provider.resources())
         self._in_key_query = False
+        #: The statement the exec trace started, until SQLite's statement trace claims it.
+        self._unclaimed: Statement | None = None
+        #: Running statements by SQLite's statement id (to stop each one at its end).
+        self._live: dict[Any, Statement] = {}
+        #: Called with each statement as it starts (the shell's warnings and progress).
+        self.listeners: list[Callable[[Statement], None]] = []
         self.writer = Writer(self, provider, self.options)
         #: Set by `estimate()`: statements then count their keyed calls instead of sending them.
         self.estimating: Collector | None = None
@@ -139,7 +145,13 @@ class Session:
                 iVersion=2,
                 eponymous_only=True,
             )
+        # One hook for "a statement starts" (and ends): SQLite's statement trace, registered
+        # under this session's id so that it coexists with anyone else's trace and exec trace.
+        # The exec trace only contributes the bindings, when nobody replaced it.
         self.connection.exec_trace = self.on_statement
+        self.connection.trace_v2(
+            apsw.SQLITE_TRACE_STMT | apsw.SQLITE_TRACE_PROFILE, self._on_trace, id=self
+        )
 
     @property
     def multi_account(self) -> bool:
@@ -158,16 +170,50 @@ class Session:
         """The accounts skipped by the statement before the current one."""
         return list(self.previous.failures.values())
 
-    def on_statement(self, cursor: apsw.Cursor, sql: str, bindings: Any) -> bool:
-        """apsw's exec trace: a statement is about to run, so it gets a fresh context."""
+    def on_statement(self, cursor: apsw.Cursor | None, sql: str, bindings: Any) -> bool:
+        """apsw's exec trace: a statement is about to run, so it gets a fresh context.
+
+        SQLite's statement trace (`_on_trace`) then claims it; when the exec trace was replaced
+        (by an `attach()` user, or apsw's shell), the statement trace starts it alone.
+        """
         if not self._in_key_query:
-            self.previous, self.statement = self.statement, Statement(sql, bindings)
-            self.statement.reuse_bytes = self.options.reuse_bytes
-            self.statement.estimate = self.estimating
-            # Planning is over once a statement runs: its refusals explain nothing later on.
-            self.refusals.clear()
-            self.writer.forget_rows()
+            self._begin(sql, bindings)
+            self._unclaimed = self.statement
         return True
+
+    def _begin(self, sql: str, bindings: Any) -> None:
+        self.previous, self.statement = self.statement, Statement(sql, bindings)
+        self.statement.reuse_bytes = self.options.reuse_bytes
+        self.statement.estimate = self.estimating
+        # Planning is over once a statement runs: its refusals explain nothing later on.
+        self.refusals.clear()
+        self.writer.forget_rows()
+        for listener in self.listeners:
+            listener(self.statement)
+
+    def _on_trace(self, event: dict[str, Any]) -> None:
+        """SQLite's statement trace: a statement's first step, and its end (reset or finalize).
+
+        At its end, a statement's queued calls are cancelled (a `LIMIT 1` join must not go on
+        prefetching for the next statement's rate limit), whether it finished, failed or was
+        closed early.
+        """
+        if event.get("code") == apsw.SQLITE_TRACE_PROFILE:
+            ended = self._live.pop(event.get("id"), None)
+            if ended is not None:
+                ended.finish()
+            return
+        if event.get("trigger") or self._in_key_query:
+            return
+        sql = event.get("sql") or ""
+        statement = self._unclaimed
+        self._unclaimed = None
+        if statement is None or (statement.sql or "").strip() != sql.strip():
+            self._begin(sql, None)
+            statement = self.statement
+        if len(self._live) >= 64:  # statements never reset (leaked cursors): forget the oldest
+            self._live.pop(next(iter(self._live)))
+        self._live[event.get("id")] = statement
 
     def run_nested(self, sql: str) -> list[tuple[Any, ...]]:
         """Run a small query on this connection from inside a callback, as part of the

@@ -83,6 +83,7 @@ class Statement:
         self.estimate: Collector | None = None
         self.failures: dict[str, AccountFailure] = {}
         self._memo: dict[Hashable, Future[Any]] = {}
+        self._running: list[Future[Any]] = []
         self._lock = threading.Lock()
         #: Bytes of unkeyed list pages this statement may keep for its repeated scans.
         self.reuse_bytes = DEFAULT_REUSE_BYTES
@@ -200,7 +201,10 @@ class Statement:
         # Cancelling runs a future's done-callbacks at once, and `_forget` takes the lock: so
         # cancel outside it (holding it here deadlocked `interrupt()` on a queued list call).
         running = [future for future in futures if not future.cancel()]
-        if wait_seconds > 0 and running:
+        # The statement's end already finished it (SQLite's trace fires as a failed statement
+        # resets), so a caller that waits afterwards still waits for what was on the wire.
+        self._running = [future for future in self._running if not future.done()] + running
+        if wait_seconds > 0 and self._running:
             from concurrent.futures import wait
 
-            wait(running, timeout=wait_seconds)
+            wait(self._running, timeout=wait_seconds)
