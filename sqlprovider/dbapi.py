@@ -10,6 +10,7 @@ engine's errors pass through unchanged. The settings `connect()` takes are decla
 from __future__ import annotations
 
 import datetime
+import decimal
 import itertools
 import re
 import threading
@@ -518,4 +519,21 @@ def _adapt(parameters: Parameters | None) -> Any:
 def _adapt_value(value: Any) -> Any:
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return _adapt_decimal(value)
     return value
+
+
+def _adapt_decimal(value: decimal.Decimal) -> int | float:
+    """A `Decimal` as the SQLite number it equals: an integer when whole, else the float that
+    prints the same (so `Decimal("2.5")` binds as 2.5). One no float can hold is refused rather
+    than rounded quietly."""
+    if value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    as_float = float(value)
+    if not value.is_finite() or decimal.Decimal(repr(as_float)) == value:
+        return as_float
+    raise errors.ProgrammingError(
+        f"cannot bind Decimal({str(value)!r}) exactly: SQLite stores 64-bit integers and "
+        "doubles only; bind float(value) or str(value) if a rounded or text value will do"
+    )

@@ -9,7 +9,7 @@ here; the entry points pick it up (a CLI flag `--name-with-dashes` and a URL par
 
 A bad value raises `OptionError` naming the setting as the caller knows it: `max_concurrency`
 from `connect()`, `--max-concurrency` from the CLI, `?max_concurrency=` from a URL.
-Imports `errors` and `http` (the token type and the default rate windows) only.
+Imports `errors` and `http` (the token type and the defaults of its bounds) only.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Any
 
 from sqlprovider.errors import InterfaceError
 from sqlprovider.http.auth import Token
-from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
+from sqlprovider.http.client import DEFAULT_MAX_RESPONSE_BYTES
+from sqlprovider.http.waits import DEFAULT_MAX_WAIT
 
 #: A check returns what is wrong with a value (completing "`name` ..."), or None when it is fine.
 Check = Callable[[Any], "str | None"]
@@ -135,6 +136,8 @@ def option(
 
 
 def _windows_problem(windows: Any) -> str | None:
+    if windows is None:
+        return None
     for window in windows:
         if (
             not isinstance(window, (tuple, list))
@@ -207,12 +210,27 @@ class ConnectOptions:
         check=at_least(0),
         metavar="SECONDS",
     )
-    rate_limits: tuple[tuple[int, float], ...] = option(
-        DEFAULT_WINDOWS,
-        "(requests, seconds) windows kept per token across the process.",
-        kind=(tuple, list),
+    max_wait: float = option(
+        DEFAULT_MAX_WAIT,
+        "Seconds one statement may spend waiting for the rate limit and between retries, in "
+        "all; a wait past it fails the statement at once, naming when the API's budget reopens.",
+        check=at_least(0),
+        metavar="SECONDS",
+    )
+    max_response_bytes: int = option(
+        DEFAULT_MAX_RESPONSE_BYTES,
+        "Largest decoded body of one API answer, in bytes; a larger one is an error, never "
+        "truncated (a page of 200 Droplets is about 1 MiB).",
+        check=at_least(1024),
+        metavar="BYTES",
+    )
+    rate_limits: tuple[tuple[int, float], ...] | None = option(
+        None,
+        "(requests, seconds) windows kept per token and API URL across the process; default: "
+        "the provider's (DigitalOcean: 250 a minute and 5,000 an hour).",
+        kind=(tuple, list, type(None)),
         check=_windows_problem,
-        normalize=lambda v: tuple(tuple(w) for w in v),
+        normalize=lambda v: tuple((int(w[0]), float(w[1])) for w in v),
         cli=False,
         url=False,
     )

@@ -94,16 +94,20 @@ def attach(
         if entry.name != DEFAULT_ACCOUNT and problem is None:
             hint = f"a token for account {entry.name!r}"
         fingerprint = resolved.fingerprint if resolved else "-"
+        windows = options.rate_limits or provider.rate_limits
         client = ApiClient(
             url,
             resolved,
-            limiter=CappedLimiter(limiter_for(fingerprint, options.rate_limits)),
+            limiter=CappedLimiter(limiter_for(fingerprint, windows, url)),
             cache=shared_cache(),
             cache_ttl=options.cache_ttl,
             retry=RetryPolicy(attempts=options.retries + 1, base_seconds=options.backoff),
             timeout=options.timeout,
             max_connections=options.max_concurrency,
             token_hint=hint,
+            max_response_bytes=options.max_response_bytes,
+            max_wait=options.max_wait,
+            scopes=provider.scopes,
         )
         built.append(Account(entry.name, url, client, problem))
     session = Session(connection, provider, built, options.max_concurrency, options)

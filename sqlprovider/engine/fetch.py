@@ -129,14 +129,19 @@ class Fetcher:
         return statement.shared(key, submit, retain=retain)
 
     def request_of(self, call: Call, page: int | None) -> tuple[Hashable, dict[str, Any]]:
-        """The statement-memo key and the query parameters of one page of `call`."""
+        """The statement-memo key and the query parameters of one page of `call`.
+
+        The key holds everything that makes the answer: the client's API URL and token
+        fingerprint as well as the path and query.
+        """
         query: dict[str, Any] = dict(call.query)
         if page is not None:
             query[self.pagination.page_param] = page
         if call.per_page is not None:
             query[self.pagination.per_page_param] = call.per_page
-        # The account is part of the key: two accounts asking the same path are two questions.
-        return (self.account, call.path, tuple(sorted(query.items()))), query
+        # The account and the client's identity (API URL, token fingerprint) are part of the key:
+        # two accounts (or servers) asking the same path are two questions.
+        return (self.account, self.client.identity, call.path, tuple(sorted(query.items()))), query
 
     def _get(
         self,
@@ -150,7 +155,12 @@ class Fetcher:
             raise interrupted()
         try:
             payload, size = self.client.get_sized(
-                path, query, stats=statement.stats, cancel=statement.cancel
+                path,
+                query,
+                stats=statement.stats,
+                cancel=statement.cancel,
+                budget=statement.waits,
+                abort=statement.abandon,
             )
             if bounded is not None:
                 statement.admit(bounded, size)

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlprovider.errors import ResponseError
+from sqlprovider.errors import DataError, ResponseError
 from sqlprovider.spec import Column, Method, Resource
 
 #: Reads one column's value from (record, whole response, echoed parameters).
@@ -85,7 +85,7 @@ def _extractor(column: Column) -> Extractor:
     path = column.path
     if not path:  # the hidden `raw` column: the whole record
         return lambda record, response, echo: _ENCODE(record)
-    convert = _CONVERTERS[column.type]
+    convert = _named(_CONVERTERS[column.type], column.name)
     plain = _PLAIN[column.type]
     if column.scope == "response":
         return lambda record, response, echo: convert(dig(response, path))
@@ -156,9 +156,37 @@ def _as_scalar(value: Any) -> Any:
         return None
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, (int, float, str)):
+    if isinstance(value, int):
+        if -(2**63) <= value < 2**63:
+            return value
+        raise _TooLarge(value)
+    if isinstance(value, (float, str)):
         return value
     return _ENCODE(value)
+
+
+class _TooLarge(Exception):
+    """An integer in an answer beyond SQLite's 64-bit range (named by `_named`)."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.digits = len(str(abs(value)))
+
+
+def _named(convert: Callable[[Any], Any], column: str) -> Callable[[Any], Any]:
+    """`convert`, blaming the API's answer by column when a number does not fit SQLite."""
+
+    def converted(value: Any) -> Any:
+        try:
+            return convert(value)
+        except _TooLarge as exc:
+            raise DataError(
+                f"column {column}: the API answered a {exc.digits}-digit integer, beyond "
+                "SQLite's 64-bit integers; the API's answer is at fault, not the query, and "
+                "no partial result was returned"
+            ) from None
+
+    return converted
 
 
 def _as_json(value: Any) -> Any:
@@ -187,13 +215,13 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "json": _as_json,
 }
 #: Python types a column passes to SQLite untouched (anything else goes through its converter).
-#: Integers are not plain for `integer` columns: one beyond 64 bits must become text.
+#: Integers are never plain: one beyond 64 bits is an error that blames the API's answer.
 _PLAIN: dict[str, frozenset[type]] = {
     "integer": frozenset(),
-    "real": frozenset({int, float, str}),
-    "text": frozenset({int, float, str}),
-    "timestamp": frozenset({int, float, str}),
-    "boolean": frozenset({int}),
+    "real": frozenset({float, str}),
+    "text": frozenset({float, str}),
+    "timestamp": frozenset({float, str}),
+    "boolean": frozenset(),
     "json": frozenset(),
 }
 
@@ -270,16 +298,17 @@ def _conversion(index: int, column: Column, namespace: dict[str, Any]) -> list[s
     value = f"v{index}"
     if column.type == "json":
         return [f"    if {value} is not None:", f"        {value} = _ENCODE({value})"]
-    namespace[f"C{index}"] = _CONVERTERS[column.type]
+    namespace[f"C{index}"] = _named(_CONVERTERS[column.type], column.name)
     namespace[f"P{index}"] = _PLAIN[column.type]
     lines = []
+    small_int = f"type({value}) is int and _INT_MIN <= {value} <= _INT_MAX"
     if column.type == "integer":
-        keep = f"type({value}) is int and _INT_MIN <= {value} <= _INT_MAX"
+        keep = small_int
     elif column.type == "boolean":
         lines += [f"    if {value} is True or {value} is False:", f"        {value} = int({value})"]
-        keep = f"type({value}) is int"
+        keep = small_int
     else:
-        keep = f"type({value}) in P{index}"
+        keep = f"type({value}) in P{index} or ({small_int})"
     return lines + [
         f"    if {value} is not None and not ({keep}):",
         f"        {value} = C{index}({value})",

@@ -182,7 +182,8 @@ class Session:
         return True
 
     def _begin(self, sql: str, bindings: Any) -> None:
-        self.previous, self.statement = self.statement, Statement(sql, bindings)
+        self.previous = self.statement
+        self.statement = Statement(sql, bindings, max_wait=self.client.max_wait)
         self.statement.reuse_bytes = self.options.reuse_bytes
         self.statement.estimate = self.estimating
         # Planning is over once a statement runs: its refusals explain nothing later on.

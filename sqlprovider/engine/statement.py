@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlprovider.engine.estimate import Collector
 from sqlprovider.http.stats import RequestStats
+from sqlprovider.http.waits import DEFAULT_MAX_WAIT, WaitBudget
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -62,6 +63,8 @@ class Statement:
         bindings: its bound parameters (a sequence or a mapping), when known.
         stats: API work done for this statement.
         cancel: set to stop waiting workers (interrupt, or the statement ended early).
+        waits: how long the statement's requests may still wait (rate limit, backoff).
+        abandon: set when requests already on the wire are to be cut off too (an interrupt).
         prefetched: resources whose join keys were already prefetched.
         notices: what the statement's answer should be read with ("droplet_id 12345: not
             found, 0 rows"), in the order noted, each once.
@@ -69,11 +72,15 @@ class Statement:
         failures: accounts skipped because they failed (the first failure of each).
     """
 
-    def __init__(self, sql: str | None, bindings: Any = None) -> None:
+    def __init__(
+        self, sql: str | None, bindings: Any = None, max_wait: float = DEFAULT_MAX_WAIT
+    ) -> None:
         self.sql = sql
         self.bindings = bindings
         self.stats = RequestStats()
         self.cancel = threading.Event()
+        self.waits = WaitBudget(max_wait)
+        self.abandon = threading.Event()
         self.prefetched: set[str] = set()
         self.retained_sources: frozenset[str] | None = None
         self.notices: list[str] = []
@@ -194,6 +201,8 @@ class Statement:
                 this statement's requests reaches the API after its error was reported (0 for
                 an interrupt, where the user wants control back at once).
         """
+        if wait_seconds <= 0:
+            self.abandon.set()  # before `cancel`: a worker that sees cancel also sees this
         self.cancel.set()
         with self._lock:
             futures = list(self._memo.values())

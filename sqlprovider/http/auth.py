@@ -25,6 +25,7 @@ class Token:
         if not isinstance(value, str) or not value.strip():
             raise InterfaceError("the API token must be a non-empty string")
         self._value = value.strip()
+        _check_characters(self._value)
 
     def reveal(self) -> str:
         """Return the secret itself; only the bearer header should call this."""
@@ -48,6 +49,31 @@ class Token:
 
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("a Token cannot be pickled: it would write the secret out")
+
+
+def _check_characters(value: str) -> None:
+    """Refuse a token an HTTP header cannot carry, without ever quoting it.
+
+    Tokens are printable ASCII. Anything else (a second line of a token file, a space, a control
+    or non-ASCII character) would make http.client raise an error that quotes the whole
+    `Authorization` header, so it is caught here, before any request is built.
+    """
+    for position, char in enumerate(value, start=1):
+        if "!" <= char <= "~":
+            continue
+        if char in "\r\n":
+            kind = "line break"
+        elif char.isspace():
+            kind = "space"
+        elif not char.isascii():
+            kind = "non-ASCII character"
+        else:
+            kind = "control character"
+        raise InterfaceError(
+            f"the API token holds a {kind} (character {position} of {len(value)}), which an "
+            "HTTP header cannot carry; check that the token file or variable holds the token "
+            "alone on one line"
+        )
 
 
 class BearerAuth:

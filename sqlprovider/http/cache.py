@@ -1,8 +1,9 @@
 """A process-wide cache of API response bodies, with time-to-live and single flight.
 
-Entries are keyed by token fingerprint, URL path and parameters, so two tokens never share an
-answer. Bodies are stored as immutable bytes; each reader applies its own TTL (0 disables reuse).
-Concurrent identical requests share one call whatever the TTL ("single flight").
+Entries are keyed by everything that makes an answer: the API URL, the token's fingerprint, the
+method, the path and the query, so two tokens (or two servers) never share an answer. Bodies are
+stored as immutable bytes; each reader applies its own TTL (0 disables reuse). Concurrent
+identical requests share one call whatever the TTL ("single flight").
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-CacheKey = tuple[str, str, str, tuple[tuple[str, str], ...]]
+#: (API URL, token fingerprint, method, path, sorted query pairs).
+CacheKey = tuple[str, str, str, str, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True)

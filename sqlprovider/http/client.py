@@ -3,9 +3,12 @@
 `get` reads one page (cached, retried on 429, 5xx and dropped connections); `send` makes any
 request once, retrying only statuses that say the request was not processed (429), because a
 write has no idempotency key. Pagination, fan-out and "did my write happen?" live in the
-engine; this module answers a single request completely or raises. It is the one place that
-turns HTTP statuses into exception classes (`error_for`).
-Imports `http.*` and `errors` only.
+engine; this module answers a single request completely or raises. Each try of a request goes
+through small steps, one job each: pace (`_pace`), send and read under a deadline (`_exchange`,
+with `transport`), judge the answer (`_judge`: redirects, bad JSON, error statuses) and back off
+(`_backoff`). `error_for` is the one place that turns HTTP statuses into exception classes.
+Nothing that can carry a request header (the token) leaves this module unmapped. Imports
+`http.*` and `errors` only.
 """
 
 from __future__ import annotations
@@ -14,19 +17,21 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from sqlprovider.errors import (
     ApiError,
     AuthenticationError,
+    InterfaceError,
     NotFoundError,
     RateLimitError,
     ResponseError,
     ServiceError,
 )
-from sqlprovider.http.auth import BearerAuth, Token
+from sqlprovider.http.auth import BearerAuth, Token, is_loopback
 from sqlprovider.http.cache import CacheKey, Loaded, ResponseCache
 from sqlprovider.http.neterrors import (
     REFUSED_ATTEMPTS,
@@ -37,14 +42,21 @@ from sqlprovider.http.neterrors import (
 from sqlprovider.http.ratelimit import RateLimiter
 from sqlprovider.http.retry import RETRY_STATUSES, RetryPolicy
 from sqlprovider.http.stats import RequestStats
+from sqlprovider.http.waits import WaitBudget, WaitTooLongError
 
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["ApiClient", "NotFoundError", "error_for"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "ApiClient", "NotFoundError", "error_for"]
 
 _logger = logging.getLogger(__name__)
 _USER_AGENT = "sqlprovider/0.1 (+https://github.com/sqlprovider)"
+#: The default cap on one decoded response body (`max_response_bytes`): a page of 200 Droplets
+#: is about 1 MiB, so this only stops answers that are not what the API sends.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+Query = tuple[tuple[str, str], ...]
+_JSON_BODY = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,51 @@ class _Failure:
     status: int | None
     detail: str
     body: Mapping[str, Any]
+    retry_after: float | None = None
+    #: Nothing accepted the connection: retried only briefly (see `neterrors`).
+    refused: bool = False
+
+
+@dataclass(frozen=True)
+class _Control:
+    """How a caller can bound and stop one request.
+
+    Attributes:
+        cancel: set to stop waiting (for the pacer, before a retry); a request on the wire
+            still runs to its end, so it reaches the API before the caller reports an error.
+        abort: set to cut off a request on the wire too, dropping its late answer (interrupt).
+        budget: the statement's allowance for waiting.
+    """
+
+    cancel: threading.Event | None
+    abort: threading.Event | None
+    budget: WaitBudget
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One request as the client sends it (every try of it is the same).
+
+    Attributes:
+        body: the JSON body already encoded, or None.
+        retry_statuses: statuses worth another try; every other error status is final.
+        retry_transport: whether a dropped connection or timeout is retried (not for a write,
+            which may have been carried out).
+        empty_ok: an empty 2xx body is an answer (None), as a write's 204 is.
+    """
+
+    method: str
+    path: str
+    url: str
+    query: Query
+    body: bytes | None = None
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+    retry_transport: bool = True
+    empty_ok: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.method} {self.path}"
 
 
 class ApiClient:
@@ -64,8 +121,12 @@ class ApiClient:
         token: the API token, or None (every request then fails with a clear message).
         limiter: the token's shared pacer.
         cache: where bodies are shared and kept for `cache_ttl` seconds.
-        timeout: seconds to wait for a connection and for each read.
+        timeout: seconds one try of a request may take, from connecting to the body's last byte.
         max_connections: size of the keep-alive pool (match the fan-out concurrency).
+        max_response_bytes: the largest decoded body accepted; a larger one is an error.
+        max_wait: seconds one statement may spend waiting (pacing, backoff) in all.
+        scopes: the OAuth scopes a token needs to ``read`` and to ``write`` (from the provider
+            spec), named when the API refuses the token.
     """
 
     def __init__(
@@ -80,11 +141,17 @@ class ApiClient:
         timeout: float = 30.0,
         max_connections: int = 8,
         token_hint: str = "DIGITALOCEAN_TOKEN",
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_wait: float = 300.0,
+        scopes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.base_url = base_url
         self.cache_ttl = cache_ttl
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
+        self.max_response_bytes = max_response_bytes
+        self.max_wait = max_wait
+        self.scopes = {k: tuple(v) for k, v in (scopes or {}).items()}
         self._token = token
         self._token_hint = token_hint
         self._limiter = limiter
@@ -92,6 +159,7 @@ class ApiClient:
         self._max_connections = max(1, max_connections)
         self._session: requests.Session | None = None
         self._mounts: list[tuple[str, requests.adapters.BaseAdapter]] = []
+        self._session_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url!r}, token={self._token!r})"
@@ -107,6 +175,11 @@ class ApiClient:
         return self._limiter.limits
 
     @property
+    def identity(self) -> tuple[str, str]:
+        """What makes this client's answers its own: the API URL and the token's fingerprint."""
+        return (self.base_url, self._token.fingerprint if self._token is not None else "-")
+
+    @property
     def cache(self) -> ResponseCache:
         """The response cache this client reads and fills."""
         return self._cache
@@ -119,22 +192,35 @@ class ApiClient:
 
     def _http(self) -> requests.Session:
         """The keep-alive session, built on first use: `requests` is imported only when needed."""
-        if self._session is None:
-            import requests
-            from requests.adapters import HTTPAdapter
+        with self._session_lock:
+            if self._session is None:
+                self._session = self._new_session()
+            return self._session
 
-            session = requests.Session()
-            pooled = HTTPAdapter(pool_connections=1, pool_maxsize=self._max_connections)
-            session.mount("http://", pooled)
-            session.mount("https://", pooled)
-            for prefix, adapter in self._mounts:
-                session.mount(prefix, adapter)
-            session.headers["User-Agent"] = _USER_AGENT
-            session.headers["Accept"] = "application/json"
-            if self._token is not None:
-                session.auth = BearerAuth(self._token)
-            self._session = session
-        return self._session
+    def _new_session(self) -> requests.Session:
+        import requests
+
+        from sqlprovider.http.transport import AbortableAdapter
+
+        session = requests.Session()
+        parts = urlsplit(self.base_url)
+        if is_loopback(parts.hostname or ""):
+            # The token stays on this machine: no proxy (nor .netrc) from the environment.
+            session.trust_env = False
+        elif parts.scheme == "http":
+            _refuse_plain_proxy(self.base_url)
+        pooled = AbortableAdapter(pool_connections=1, pool_maxsize=self._max_connections)
+        session.mount("http://", pooled)
+        session.mount("https://", pooled)
+        for prefix, adapter in self._mounts:
+            session.mount(prefix, adapter)
+        session.headers["User-Agent"] = _USER_AGENT
+        session.headers["Accept"] = "application/json"
+        # Only what `transport.read_body` decodes in bounded steps.
+        session.headers["Accept-Encoding"] = "gzip, deflate"
+        if self._token is not None:
+            session.auth = BearerAuth(self._token)
+        return session
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -148,31 +234,33 @@ class ApiClient:
         """
         if self._token is None:
             return None
-        body = self._cache.peek(self._key(path, params), self.cache_ttl)
+        body = self._cache.peek(self._key("GET", path, _query(params)), self.cache_ttl)
         if body is None:
             return None
         stats.add(cache_hits=1)
         return json.loads(body)
 
-    def _key(self, path: str, params: Mapping[str, str | int]) -> CacheKey:
-        assert self._token is not None
-        query = tuple(sorted((k, str(v)) for k, v in params.items()))
-        return (self._token.fingerprint, "GET", path, query)
+    def _key(self, method: str, path: str, query: Query) -> CacheKey:
+        """Everything that makes an answer: API URL, token, method, path and query."""
+        base_url, fingerprint = self.identity
+        return (base_url, fingerprint, method, path, query)
 
     def forget(self, prefixes: tuple[str, ...]) -> int:
-        """Drop this token's cached answers under any of the path `prefixes` (made stale)."""
+        """Drop this client's cached answers under any of the path `prefixes` (made stale)."""
         if self._token is None or not prefixes:
             return 0
-        fingerprint = self._token.fingerprint
-        return self._cache.forget(lambda key: key[0] == fingerprint and key[2].startswith(prefixes))
+        base_url, fingerprint = self.identity
+        return self._cache.forget(
+            lambda key: key[0] == base_url and key[1] == fingerprint and key[3].startswith(prefixes)
+        )
 
-    def _no_token(self, verb: str, path: str) -> AuthenticationError:
+    def _no_token(self, request: _Request) -> AuthenticationError:
         return AuthenticationError(
-            f"no DigitalOcean token for {verb} {path}: set {self._token_hint}, pass "
+            f"no DigitalOcean token for {request.where}: set {self._token_hint}, pass "
             "connect(token=...), or try the local sandbox with --sandbox",
             status=None,
-            method=verb,
-            url=self.base_url + path,
+            method=request.method,
+            url=request.url,
         )
 
     def send(
@@ -184,6 +272,8 @@ class ApiClient:
         body: Any = None,
         stats: RequestStats,
         cancel: threading.Event | None = None,
+        budget: WaitBudget | None = None,
+        abort: threading.Event | None = None,
         retry_statuses: frozenset[int] = frozenset({429}),
     ) -> Any:
         """Make one request, never cached, and return its parsed JSON body (None when empty).
@@ -194,64 +284,22 @@ class ApiClient:
 
         Raises:
             AuthenticationError, NotFoundError, RateLimitError, ServiceError, ResponseError,
-            ApiError: as for `get`.
+            ApiError, InterruptedError: as for `get`.
         """
-        import requests
-
-        if self._token is None:
-            raise self._no_token(verb, path)
-        session = self._http()
-        url = self.base_url + path
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else None
-        params = tuple(sorted((k, str(v)) for k, v in (query or {}).items()))
-        for attempt in range(1, self.retry.attempts + 1):
-            if attempt > 1:
-                stats.add(retries=1)
-            stats.add(throttle_seconds=self._limiter.acquire(cancel))
-            started = time.monotonic()
-            try:
-                response = session.request(
-                    verb, url, params=params, data=data, headers=headers, timeout=self.timeout
-                )
-                content = response.content
-            except requests.RequestException as exc:
-                stats.add(requests=1, api_seconds=time.monotonic() - started)
-                _logger.debug("%s %s -> %s", verb, path, type(exc).__name__)
-                raise ServiceError(
-                    f"{verb} {path} got no complete answer "
-                    f"({describe_transport_error(exc, url, self.timeout)})",
-                    status=None,
-                    method=verb,
-                    url=url,
-                ) from exc
-            finally:
-                self._limiter.release()
-            status = response.status_code
-            stats.add(requests=1, bytes=len(content), api_seconds=time.monotonic() - started)
-            _logger.debug("%s %s -> %s", verb, path, status)
-            self._limiter.observe(response.headers, status)
-            if status == 429:
-                stats.add(rate_limited=1)
-            if status < 400:
-                if not content.strip():
-                    return None
-                try:
-                    return json.loads(content)
-                except ValueError as exc:
-                    raise ResponseError(
-                        f"{verb} {path} answered {status} with a body that is not valid JSON "
-                        f"({exc})",
-                        status=status,
-                        method=verb,
-                        url=url,
-                    ) from exc
-            error_body = _error_body(content)
-            if status not in retry_statuses or attempt >= self.retry.attempts:
-                raise error_for(status, verb, url, error_body, attempts=attempt)
-            retry_after = _seconds(response.headers.get("retry-after")) if status == 429 else None
-            self._backoff(attempt, retry_after, cancel)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        request = _Request(
+            verb,
+            path,
+            self.base_url + path,
+            _query(query or {}),
+            data,
+            retry_statuses=retry_statuses,
+            retry_transport=False,
+            empty_ok=True,
+        )
+        if self._token is None:
+            raise self._no_token(request)
+        return self._load(request, stats, self._control(cancel, abort, budget)).payload
 
     def get(
         self,
@@ -260,16 +308,25 @@ class ApiClient:
         *,
         stats: RequestStats,
         cancel: threading.Event | None = None,
+        budget: WaitBudget | None = None,
+        abort: threading.Event | None = None,
     ) -> Any:
-        """Return the parsed JSON body of `GET path?params`.
+        """Return the parsed JSON body of `GET path?params`, cached for `cache_ttl` and shared
+        with an identical GET in flight.
 
         Raises:
             AuthenticationError: no token, or the API refused it.
             NotFoundError: 404.
-            RateLimitError, ServiceError, ResponseError: still failing after every retry.
+            RateLimitError: still 429 after every retry, or the wait would pass `max_wait`.
+            ServiceError, ResponseError: still failing after every retry; a redirect; a body
+                larger than `max_response_bytes`.
             ApiError: any other error status.
+            InterruptedError: `cancel` was set while waiting, or `abort` while on the wire (the
+                late answer, if any, is dropped).
         """
-        return self.get_sized(path, params, stats=stats, cancel=cancel)[0]
+        return self.get_sized(path, params, stats=stats, cancel=cancel, budget=budget, abort=abort)[
+            0
+        ]
 
     def get_sized(
         self,
@@ -278,17 +335,22 @@ class ApiClient:
         *,
         stats: RequestStats,
         cancel: threading.Event | None = None,
+        budget: WaitBudget | None = None,
+        abort: threading.Event | None = None,
     ) -> tuple[Any, int]:
         """Like `get`, with the size of the body in bytes (what keeping the answer costs).
 
         Raises:
             The errors of `get`.
         """
+        request = _Request("GET", path, self.base_url + path, _query(params))
         if self._token is None:
-            raise self._no_token("GET", path)
-        key = self._key(path, params)
+            raise self._no_token(request)
+        control = self._control(cancel, abort, budget)
         loaded = self._cache.fetch(
-            key, self.cache_ttl, lambda: self._load(path, key[3], stats, cancel)
+            self._key("GET", path, request.query),
+            self.cache_ttl,
+            lambda: self._load(request, stats, control),
         )
         if loaded.shared:
             stats.add(cache_hits=1)
@@ -296,98 +358,203 @@ class ApiClient:
             return loaded.payload, len(loaded.body)
         return json.loads(loaded.body), len(loaded.body)
 
-    def _load(
+    def _control(
         self,
-        path: str,
-        query: tuple[tuple[str, str], ...],
-        stats: RequestStats,
         cancel: threading.Event | None,
-    ) -> Loaded:
-        import requests
+        abort: threading.Event | None,
+        budget: WaitBudget | None,
+    ) -> _Control:
+        return _Control(cancel, abort, budget if budget is not None else WaitBudget(self.max_wait))
 
+    def _load(self, request: _Request, stats: RequestStats, control: _Control) -> Loaded:
+        """Try `request` as often as the retry policy allows; its answer, or the final error."""
+        attempts = self.retry.attempts
+        failure = _Failure(None, "no attempt was made", {})
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                stats.add(retries=1)
+            outcome = self._attempt(request, stats, control, attempt)
+            if isinstance(outcome, Loaded):
+                return outcome
+            failure = outcome
+            if failure.status is None and not request.retry_transport:
+                raise _final_error(failure, request, attempt)
+            if failure.refused and attempt >= min(attempts, REFUSED_ATTEMPTS):
+                # Nothing listens there: a short, documented budget (neterrors), not the whole
+                # retry ladder, so a mistyped --api-url fails within about a second.
+                raise _final_error(failure, request, attempt)
+            if attempt < attempts:
+                self._backoff(request, attempt, failure, control)
+        raise _final_error(failure, request, attempts)
+
+    def _attempt(
+        self, request: _Request, stats: RequestStats, control: _Control, attempt: int
+    ) -> Loaded | _Failure:
+        """One try: paced, sent, read and judged."""
+        self._pace(request, stats, control)
+        started = time.monotonic()
+        try:
+            exchanged = self._exchange(request, control)
+        finally:
+            self._limiter.release()
+        elapsed = time.monotonic() - started
+        if isinstance(exchanged, _Failure):
+            stats.add(requests=1, api_seconds=elapsed)
+            _logger.debug(
+                "%s %s -> %s after %.0f ms",
+                request.where,
+                dict(request.query),
+                exchanged.detail,
+                elapsed * 1e3,
+            )
+            return exchanged
+        response, body = exchanged
+        status = response.status_code
+        stats.add(requests=1, bytes=len(body), api_seconds=elapsed)
+        _logger.debug(
+            "%s %s -> %s in %.0f ms", request.where, dict(request.query), status, elapsed * 1e3
+        )
+        self._limiter.observe(response.headers, status)
+        if status == 429:
+            stats.add(rate_limited=1)
+        outcome = _judge(request, response, body, attempt, self.scopes)
+        if isinstance(outcome, Loaded):
+            stats.add(pages=1)
+        return outcome
+
+    def _pace(self, request: _Request, stats: RequestStats, control: _Control) -> None:
+        """Wait for the rate limiter; a wait past `max_wait` fails at once."""
+        try:
+            stats.add(throttle_seconds=self._limiter.acquire(control.cancel, control.budget))
+        except WaitTooLongError as exc:
+            raise _too_long(request, exc) from None
+
+    def _exchange(
+        self, request: _Request, control: _Control
+    ) -> tuple[requests.Response, bytes] | _Failure:
+        """Send one try and read its whole body within `timeout`, or say why it failed.
+
+        Transport failures become a `_Failure` (to retry); anything else that could carry a
+        request header, such as a `ValueError` from http.client, is mapped without its text.
+        """
+        import requests
+        import urllib3
+
+        from sqlprovider.http.transport import (
+            BodyTooLargeError,
+            BodyUnreadableError,
+            InFlight,
+            read_body,
+        )
+
+        # Not every RequestException: InvalidHeader, for one, quotes the header's value.
         transient = (
             requests.ConnectionError,
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+            urllib3.exceptions.HTTPError,
+            OSError,
         )
         session = self._http()
-        url = self.base_url + path
-        failure = _Failure(None, "no attempt was made", {})
-        for attempt in range(1, self.retry.attempts + 1):
-            if attempt > 1:
-                stats.add(retries=1)
-            stats.add(throttle_seconds=self._limiter.acquire(cancel))
-            started = time.monotonic()
-            lost: Exception | None = None
+        with InFlight(time.monotonic() + self.timeout, control.abort) as handle:
             try:
-                response = session.get(url, params=query, timeout=self.timeout)
-                body = response.content
-            except transient as exc:
-                lost = exc
-            finally:
-                self._limiter.release()
-            if lost is not None:
-                elapsed = time.monotonic() - started
-                stats.add(requests=1, api_seconds=elapsed)
-                failure = _Failure(None, describe_transport_error(lost, url, self.timeout), {})
-                _logger.debug(
-                    "GET %s %s -> %s after %.0f ms",
-                    path,
-                    dict(query),
-                    failure.detail,
-                    elapsed * 1e3,
+                response = session.request(
+                    request.method,
+                    request.url,
+                    params=request.query,
+                    data=request.body,
+                    headers=_JSON_BODY if request.body is not None else None,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
                 )
-                if is_refused(lost):
-                    # Nothing listens there: a short, documented budget (neterrors), not the
-                    # full retry ladder, so a mistyped --api-url fails within about a second.
-                    if attempt >= min(self.retry.attempts, REFUSED_ATTEMPTS):
-                        raise _final_error(failure, url, attempt) from lost
-                    wait = min(self.retry.delay(attempt), REFUSED_MAX_WAIT)
-                    self._backoff(attempt, wait, cancel)
-                    continue
-                self._backoff(attempt, None, cancel)
-                continue
-            elapsed = time.monotonic() - started
-            stats.add(requests=1, bytes=len(body), api_seconds=elapsed)
-            status = response.status_code
-            _logger.debug("GET %s %s -> %s in %.0f ms", path, dict(query), status, elapsed * 1e3)
-            self._limiter.observe(response.headers, status)
-            if status == 429:
-                stats.add(rate_limited=1)
-            if status < 400:
                 try:
-                    payload = json.loads(body)
-                except ValueError as exc:
-                    failure = _Failure(status, f"a body that is not valid JSON ({exc})", {})
-                    self._backoff(attempt, None, cancel)
-                    continue
-                stats.add(pages=1)
-                return Loaded(body, payload)
-            error_body = _error_body(body)
-            if status not in RETRY_STATUSES:
-                raise error_for(status, "GET", url, error_body, attempts=attempt)
-            failure = _Failure(
-                status, f"{status} {error_body.get('message', '')}".strip(), error_body
-            )
-            retry_after = _seconds(response.headers.get("retry-after")) if status == 429 else None
-            self._backoff(attempt, retry_after, cancel)
-        raise _final_error(failure, url, self.retry.attempts)
+                    body = read_body(response, self.max_response_bytes)
+                finally:
+                    response.close()
+            except BodyTooLargeError as exc:
+                raise _too_large(request, exc, self.max_response_bytes) from None
+            except BodyUnreadableError as exc:
+                return _Failure(getattr(response, "status_code", None), f"an answer with {exc}", {})
+            except transient as exc:
+                if handle.reason == "cancel":
+                    raise InterruptedError("the statement was interrupted") from None
+                if handle.reason == "deadline":
+                    detail = f"no complete answer within the {self.timeout:g} s timeout"
+                else:
+                    detail = describe_transport_error(exc, request.url, self.timeout)
+                return _Failure(None, detail, {}, refused=is_refused(exc))
+            except Exception as exc:  # noqa: BLE001 - may carry the Authorization header
+                raise ServiceError(
+                    f"{request.where} could not be sent ({type(exc).__name__}); the request "
+                    "was not made. If this persists, report it with the statement that caused it.",
+                    status=None,
+                    method=request.method,
+                    url=request.url,
+                ) from None
+        if control.abort is not None and control.abort.is_set():
+            raise InterruptedError("the statement was interrupted (a late answer was dropped)")
+        return response, body
 
     def _backoff(
-        self, attempt: int, retry_after: float | None, cancel: threading.Event | None
+        self, request: _Request, attempt: int, failure: _Failure, control: _Control
     ) -> None:
-        if attempt >= self.retry.attempts:
-            return
-        delay = self.retry.delay(attempt, retry_after)
-        if cancel is not None:
-            if cancel.wait(delay):
+        """Wait before the next try, within the statement's budget."""
+        delay = self.retry.delay(attempt, failure.retry_after)
+        if failure.refused:
+            delay = min(delay, REFUSED_MAX_WAIT)
+        why = "the API's retry-after" if failure.retry_after is not None else "backoff"
+        try:
+            control.budget.claim(delay, why=why, remaining=self._limiter.api_remaining)
+        except WaitTooLongError as exc:
+            if failure.status == 429:
+                raise _too_long(request, exc) from None
+            raise _final_error(failure, request, attempt) from None
+        if control.cancel is not None:
+            if control.cancel.wait(delay):
                 raise InterruptedError("the statement was interrupted while waiting to retry")
         else:
             time.sleep(delay)
 
 
+def _judge(
+    request: _Request,
+    response: requests.Response,
+    body: bytes,
+    attempt: int,
+    scopes: Mapping[str, Sequence[str]],
+) -> Loaded | _Failure:
+    """The parsed answer of a successful try, a `_Failure` worth retrying, or a final error."""
+    status = response.status_code
+    if 300 <= status < 400:
+        raise _redirected(request, status, response.headers.get("location"))
+    if status < 300:
+        if request.empty_ok and not body.strip():
+            return Loaded(body, None)
+        try:
+            return Loaded(body, json.loads(body))
+        except (ValueError, RecursionError) as exc:
+            detail = _short(exc) if isinstance(exc, ValueError) else "nested too deeply"
+            return _Failure(status, f"a body that is not valid JSON ({detail})", {})
+    error_body = _error_body(body)
+    if status not in request.retry_statuses:
+        raise error_for(
+            status, request.method, request.url, error_body, attempts=attempt, scopes=scopes
+        )
+    retry_after = _seconds(response.headers.get("retry-after")) if status == 429 else None
+    said = f"{status} {error_body.get('message', '')}".strip()
+    return _Failure(status, said, error_body, retry_after)
+
+
 def error_for(
-    status: int, method: str, url: str, body: Mapping[str, Any], *, attempts: int = 1
+    status: int,
+    method: str,
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    attempts: int = 1,
+    scopes: Mapping[str, Sequence[str]] | None = None,
 ) -> ApiError:
     """Map an error status to its exception class, with a message that says what to do."""
     api_id = body.get("id")
@@ -406,12 +573,7 @@ def error_for(
     if status in (401, 403):
         return AuthenticationError(
             f"the API refused the token for {where} ({said}){suffix}. Check DIGITALOCEAN_TOKEN "
-            "or connect(token=...); "
-            + (
-                "reading needs the droplet:read and database:read scopes."
-                if method == "GET"
-                else "writing needs the droplet:update scope."
-            ),
+            f"or connect(token=...){_scope_hint(method, scopes or {})}",
             **kwargs,
         )
     if status == 404:
@@ -431,41 +593,117 @@ def error_for(
     return ApiError(f"{where} was refused: {said}{suffix}", **kwargs)
 
 
-def _final_error(failure: _Failure, url: str, attempts: int, verb: str = "GET") -> ApiError:
+def _scope_hint(method: str, scopes: Mapping[str, Sequence[str]]) -> str:
+    """`; reading needs the a and b scopes.`, from the scopes the provider spec declares."""
+    action = "read" if method in ("GET", "HEAD") else "write"
+    needed = list(scopes.get(action, ()))
+    if not needed:
+        return "."
+    names = " and ".join([", ".join(needed[:-1]), needed[-1]] if len(needed) > 1 else needed)
+    plural = "scopes" if len(needed) > 1 else "scope"
+    doing = "reading" if action == "read" else "writing"
+    return f"; {doing} needs the {names} {plural}."
+
+
+def _final_error(failure: _Failure, request: _Request, attempts: int) -> ApiError:
     if failure.status is not None and failure.status >= 400:
-        return error_for(failure.status, verb, url, failure.body, attempts=attempts)
-    where = f"{verb} {_path_of(url)}"
+        return error_for(
+            failure.status, request.method, request.url, failure.body, attempts=attempts
+        )
     if failure.status is not None:
         return ResponseError(
-            f"{where} answered {failure.status} with {failure.detail} on each of {attempts} "
-            "attempts; no partial result was returned. Try again later.",
+            f"{request.where} answered {failure.status} with {failure.detail} on each of "
+            f"{attempts} attempts; the API's answer is at fault and no partial result was "
+            "returned. Try again later.",
             status=failure.status,
-            method=verb,
-            url=url,
+            method=request.method,
+            url=request.url,
         )
     return ServiceError(
-        f"{where} got no complete answer after {attempts} attempt{'s' if attempts != 1 else ''} "
-        f"({failure.detail}); no partial result was returned. Check the network and the API URL "
-        "(--api-url, api_url=), or try again later.",
+        f"{request.where} got no complete answer after {attempts} "
+        f"attempt{'s' if attempts != 1 else ''} ({failure.detail}); no partial result was "
+        "returned. Check the network and the API URL (--api-url, api_url=), or try again later.",
         status=None,
-        method=verb,
-        url=url,
+        method=request.method,
+        url=request.url,
     )
+
+
+def _redirected(request: _Request, status: int, location: str | None) -> ResponseError:
+    """A 3xx: never followed (the token would go along), named by its target host only."""
+    target = urlsplit(location or "")
+    host = target.hostname or urlsplit(request.url).hostname or "?"
+    scheme = f"{target.scheme}://" if target.scheme else ""
+    return ResponseError(
+        f"{request.where} answered {status}, a redirect to {scheme}{host}; the DigitalOcean API "
+        "never redirects, so it was not followed (the token stays here) and no partial result "
+        "was returned. Check api_url, or the proxy or load balancer in front of it.",
+        status=status,
+        method=request.method,
+        url=request.url,
+    )
+
+
+def _too_large(request: _Request, exc: Any, cap: int) -> ResponseError:
+    declared = f" (it declared {exc.declared:,} bytes)" if exc.declared else ""
+    return ResponseError(
+        f"{request.where} answered more than {cap:,} bytes once decoded{declared}; the answer is "
+        "refused rather than truncated, and no partial result was returned. If such an answer "
+        "is genuine, raise max_response_bytes (--max-response-bytes).",
+        status=None,
+        method=request.method,
+        url=request.url,
+    )
+
+
+def _too_long(request: _Request, exc: WaitTooLongError) -> RateLimitError:
+    when = time.strftime("%H:%M:%S UTC", time.gmtime(exc.reopens_at))
+    left = f"{exc.remaining} requests remained" if exc.remaining is not None else "the API did"
+    left += " in its budget" if exc.remaining is not None else " not say how many remained"
+    return RateLimitError(
+        f"{request.where} would have to wait until {when} ({exc.needed:.0f} s, for "
+        f"{exc.why}; {left}), which is past this statement's max_wait of {exc.max_wait:g} s "
+        f"({exc.left:.0f} s left); it stops now with no partial result. Run it again after "
+        f"{when}, or raise max_wait (--max-wait).",
+        status=429 if "API" in exc.why else None,
+        method=request.method,
+        url=request.url,
+    )
+
+
+def _refuse_plain_proxy(base_url: str) -> None:
+    """Plain http through a proxy would hand the token to the proxy in clear."""
+    from requests.utils import get_environ_proxies
+
+    proxy = get_environ_proxies(base_url).get("http") or get_environ_proxies(base_url).get("all")
+    if proxy:
+        raise InterfaceError(
+            f"refusing to send the token in clear http through the proxy at "
+            f"{urlsplit(proxy).hostname} (from the environment's HTTP_PROXY/ALL_PROXY): use "
+            "https, or add the API host to NO_PROXY"
+        )
+
+
+def _query(params: Mapping[str, str | int]) -> Query:
+    return tuple(sorted((k, str(v)) for k, v in params.items()))
 
 
 def _error_body(body: bytes) -> Mapping[str, Any]:
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return parsed if isinstance(parsed, dict) else {}
 
 
 def _seconds(value: str | None) -> float | None:
+    import math
+
     try:
-        return float(value) if value is not None else None
+        number = float(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _path_of(url: str) -> str:

@@ -6,7 +6,8 @@ wraps a token's `RateLimiter`: a request first waits for its token's budget, the
 the process's `MAX_IN_FLIGHT` slots, and gives both back when its answer has arrived. A slot is
 held only while a request is on the wire, never while a token waits for its own budget or a
 retry backs off, so one throttled account does not slow the others down.
-`SQLPROVIDER_MAX_IN_FLIGHT` sets the cap (default 64). Imports `http.ratelimit` only.
+`SQLPROVIDER_MAX_IN_FLIGHT` sets the cap (default 64). Imports `http.ratelimit` and
+`http.waits` only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlprovider.http.ratelimit import RateLimiter
+from sqlprovider.http.waits import WaitBudget
 
 MAX_IN_FLIGHT = max(1, int(os.environ.get("SQLPROVIDER_MAX_IN_FLIGHT", "") or 64))
 _slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
@@ -29,9 +31,16 @@ class CappedLimiter(RateLimiter):
     def __init__(self, inner: RateLimiter) -> None:  # noqa: D107 - no state of its own
         self._inner = inner
 
-    def acquire(self, cancel: threading.Event | None = None) -> float:
+    @property
+    def api_remaining(self) -> int | None:  # type: ignore[override]
+        """What the API last said was left of the token's budget."""
+        return self._inner.api_remaining
+
+    def acquire(
+        self, cancel: threading.Event | None = None, budget: WaitBudget | None = None
+    ) -> float:
         """Wait for the token's budget, then for a slot; return the seconds waited."""
-        waited = self._inner.acquire(cancel)
+        waited = self._inner.acquire(cancel, budget)
         started = time.monotonic()
         while not _slots.acquire(timeout=0.25):
             if cancel is not None and cancel.is_set():

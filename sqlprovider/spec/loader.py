@@ -184,6 +184,8 @@ def _load_provider(folder: Path, problems: list[str]) -> Provider | None:
         services=tuple(services),
         account_info=_account_info(head.get("account_info"), problems),
         recipes=load_recipes(folder, _read_yaml, problems),
+        rate_limits=_rate_limits(head.get("rate_limits"), where, problems),
+        scopes=_scopes(head.get("scopes"), where, problems),
     )
     check_cross_references(provider, problems)
     check_writes(provider, problems)
@@ -205,6 +207,48 @@ def _account_info(entry: Any, problems: list[str]) -> AccountInfo | None:
         team_name=tuple(entry["team_name"].split(".")),
         team_uuid=tuple(entry["team_uuid"].split(".")),
     )
+
+
+def _rate_limits(raw: Any, where: str, problems: list[str]) -> tuple[tuple[int, float], ...]:
+    """`rate_limits: [{requests: 250, seconds: 60}, ...]` as (requests, seconds) pairs (none
+    when absent: the client then paces only by what the API's headers say)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        problems.append(f"{where}: rate_limits must list {{requests, seconds}} windows")
+        return ()
+    windows = []
+    for index, item in enumerate(raw):
+        spot = f"{where}: rate_limits[{index}]"
+        if not isinstance(item, dict) or set(item) != {"requests", "seconds"}:
+            problems.append(f"{spot}: must be a mapping of exactly requests and seconds")
+            continue
+        requests, seconds = item["requests"], item["seconds"]
+        if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
+            problems.append(f"{spot}.requests: must be an integer >= 1")
+        elif not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds <= 0:
+            problems.append(f"{spot}.seconds: must be a number > 0")
+        else:
+            windows.append((requests, float(seconds)))
+    return tuple(windows)
+
+
+def _scopes(raw: Any, where: str, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """`scopes: {read: [a, b], write: [c]}`: what a token needs for each kind of request."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: scopes must map read/write to lists of scope names")
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for action, names in raw.items():
+        if action not in ("read", "write"):
+            problems.append(f"{where}: scopes.{action}: unknown action (read, write)")
+        elif not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            problems.append(f"{where}: scopes.{action}: must be a list of scope names")
+        else:
+            out[action] = tuple(names)
+    return out
 
 
 @dataclass(frozen=True)

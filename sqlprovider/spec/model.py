@@ -483,6 +483,10 @@ class Provider:
     account_info: AccountInfo | None = None
     #: Questions answered in SQL, from `<provider>/recipes/*.yaml`.
     recipes: tuple[Recipe, ...] = ()
+    #: (requests, seconds) windows the API allows per token, such as ((250, 60.0),).
+    rate_limits: tuple[tuple[int, float], ...] = ()
+    #: OAuth scopes a token needs, by action (``read``, ``write``): named on a 401 or 403.
+    scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def path_prefix(self) -> str:

@@ -17,15 +17,18 @@ from sqlprovider.engine.estimate import (
     Estimate,
     paced_seconds,
 )
-from sqlprovider.http.ratelimit import DEFAULT_WINDOWS
 from sqlprovider.integrations.budget import check_interval
 from sqlprovider.sandbox import Sandbox
+from sqlprovider.spec import load_providers
 from tests.conftest import connect_to
 
 JOIN = (
     "SELECT b.id FROM digitalocean.compute.droplets d "
     "JOIN digitalocean.compute.droplet_backups b ON b.droplet_id = d.id"
 )
+
+#: DigitalOcean's limits, as the provider spec declares them.
+DEFAULT_WINDOWS = load_providers()[0].rate_limits
 
 
 def _explain(con: sqlprovider.Connection, sql: str) -> dict[tuple[str, str], int]:

@@ -4,6 +4,11 @@ A test describes the misbehaviour as a function from the request (path and query
 answer (status, JSON body or raw bytes, headers, delay); `HostileServer` serves it on
 127.0.0.1 with a fresh port, records every request and stops at the end of the `with` block.
 Nothing here knows the provider spec or the sandbox: the servers play the API badly on purpose.
+
+For what an `Answer` cannot say (a body dripped byte by byte, a lying Content-Length, the
+server's own `Date`, a gzip bomb, redirects with any Location), `RawServer` hands each request
+to a function that writes the answer itself through an `Exchange`, and `hostile_connect` opens
+a connection to either kind of server.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -160,3 +166,177 @@ def page_of(
     body: dict[str, Any] = {key: chunk, "links": links, "meta": {"total": len(items)}}
     body.update(overrides)
     return Answer(body)
+
+
+# Raw servers: for behaviours an `Answer` cannot describe (a body dripped byte by byte, a lying
+# Content-Length, a `Date` of the server's own, gzip bombs), the behaviour writes the answer
+# itself through an `Exchange`.
+
+#: A client-side pacer that never throttles a test (the default mirrors DigitalOcean's limits).
+NO_PACING = ((1_000_000, 60.0),)
+#: The longest any raw behaviour may stall a request (each stall also ends on stop()).
+MAX_STALL = 30.0
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the hostile server received it."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+
+
+@dataclass
+class Exchange:
+    """One request being answered: what was asked and the means to answer it (badly)."""
+
+    handler: BaseHTTPRequestHandler
+    seen: Seen
+    number: int
+    server: RawServer
+
+    @property
+    def path(self) -> str:
+        """The request path with its query, as sent."""
+        return self.seen.path
+
+    def reply(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
+        """Send a whole answer with a correct Content-Length (unless `headers` sets one)."""
+        sent = {k.lower() for k in (headers or {})}
+        if "date" in sent:
+            self.handler.send_response_only(status)  # no Date of http.server's own
+        else:
+            self.handler.send_response(status)
+        for name, value in (headers or {}).items():
+            self.handler.send_header(name, value)
+        if "content-length" not in sent:
+            self.handler.send_header("Content-Length", str(len(body)))
+        if "content-type" not in sent:
+            self.handler.send_header("Content-Type", "application/json")
+        self.handler.end_headers()
+        self.handler.wfile.write(body)
+        self.handler.wfile.flush()
+
+    def json(
+        self, payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Answer with `payload` as JSON."""
+        self.reply(status, json.dumps(payload).encode(), headers)
+
+    def pause(self, seconds: float) -> bool:
+        """Sleep up to `seconds` (capped at MAX_STALL); False when the server stopped meanwhile."""
+        return not self.server.stopping.wait(min(seconds, MAX_STALL))
+
+
+RawBehaviour = Callable[[Exchange], None]
+
+
+class RawServer:
+    """A loopback HTTP server answering every request (any method) with a raw `behaviour`;
+    `seen` lists what arrived (with headers, so a test can look for the token)."""
+
+    def __init__(self, behaviour: RawBehaviour) -> None:
+        self.behaviour = behaviour
+        self.seen: list[Seen] = []
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server naming
+                owner._answer(self)
+
+            do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that hangs up on a hostile answer is expected
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """The base URL to pass as api_url."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        seen = Seen(handler.command, handler.path, dict(handler.headers.items()))
+        length = int(handler.headers.get("Content-Length") or 0)
+        if length:
+            handler.rfile.read(min(length, 1 << 20))
+        with self._lock:
+            self.seen.append(seen)
+            number = len(self.seen)
+        try:
+            self.behaviour(Exchange(handler, seen, number, self))
+        except OSError:
+            handler.close_connection = True  # the client hung up first
+
+    def start(self) -> RawServer:
+        """Start serving in a daemon thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; stalled behaviours wake up and return."""
+        self.stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> RawServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextmanager
+def hostile_connect(
+    server: RawServer | HostileServer | str, **options: Any
+) -> Iterator[sqlprovider.Connection]:
+    """A connection to a hostile server (or a URL), closed at the end of the block: few, fast
+    retries and no client-side pacing."""
+    url = server if isinstance(server, str) else server.url
+    token = options.pop("token", TOKEN)
+    settings = {"retries": 1, "backoff": 0.01, "timeout": 2.0, "rate_limits": NO_PACING, **options}
+    con = sqlprovider.connect(token=token, api_url=url, **settings)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def droplets_page(ids: list[int], total: int | None = None) -> dict[str, Any]:
+    """A plausible `GET /v2/droplets` body holding Droplets with these ids."""
+    droplets = [{"id": i, "name": f"d{i}", "status": "active"} for i in ids]
+    return {
+        "droplets": droplets,
+        "links": {},
+        "meta": {"total": len(ids) if total is None else total},
+    }
+
+
+@dataclass
+class Clock:
+    """Measures how long a block took (for bounds checked with generous margins)."""
+
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the clock was made."""
+        return time.monotonic() - self.started

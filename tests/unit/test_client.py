@@ -23,6 +23,8 @@ from sqlprovider.errors import (
 from sqlprovider.http import ApiClient, RateLimiter, RequestStats, ResponseCache, RetryPolicy, Token
 
 SECRET = "sandbox-0123456789abcdef0123456789abcdef"
+#: What the provider spec declares (the client names them on a 401 or 403).
+SCOPES = {"read": ("droplet:read", "database:read"), "write": ("droplet:update",)}
 Answer = tuple[int, bytes, dict[str, str]] | Exception
 
 
@@ -69,6 +71,7 @@ def make_client(
         cache=ResponseCache(),
         cache_ttl=ttl,
         retry=RetryPolicy(attempts=attempts, base_seconds=0.001, cap_seconds=0.01),
+        scopes=SCOPES,
     )
     fake = FakeApi(answers)
     client.mount("https://", fake)
@@ -281,6 +284,12 @@ def test_send_never_retries_an_answer_that_may_hide_a_processed_write(answer: An
         client.send("POST", "/v2/droplets/7/actions", body={}, stats=RequestStats())
     assert caught.value.method == "POST"
     assert len(fake.sent) == 1
+
+
+def test_a_refused_write_names_the_write_scope_from_the_spec() -> None:
+    client, _ = make_client([error(403, "forbidden", "scope")])
+    with pytest.raises(AuthenticationError, match="writing needs the droplet:update scope"):
+        client.send("POST", "/v2/droplets/7/actions", body={}, stats=RequestStats())
 
 
 def test_forget_drops_only_the_stale_prefix_of_this_token() -> None:

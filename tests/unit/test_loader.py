@@ -275,3 +275,27 @@ def test_the_bundled_tag_filter_is_completed_for_gpu_droplets() -> None:
     policies = provider.resource("digitalocean.compute.droplet_backup_policies")
     listing = next(m for m in policies.methods if m.name == "list")
     assert (listing.map_key, listing.map_key_type) == ("droplet_id", "integer")
+
+
+def test_the_provider_declares_its_rate_limits_and_scopes() -> None:
+    (provider,) = load_providers()
+    assert provider.rate_limits == ((250, 60.0), (5000, 3600.0))
+    assert provider.scopes["read"] == ("droplet:read", "database:read")
+    assert provider.scopes["write"] == ("droplet:update",)
+
+
+def test_bad_rate_limits_and_scopes_are_reported(tmp_path: Path) -> None:
+    root = write_spec(tmp_path, "service: things\ndescription: Things.\nresources: {}\n")
+    head = root / "acme" / "provider.yaml"
+    head.write_text(
+        PROVIDER
+        + "rate_limits:\n  - {requests: 0, seconds: 60}\n  - {per: minute}\n"
+        + "scopes: {read: droplet:read, delete: [x]}\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        load_providers(root)
+    problems = "\n".join(caught.value.problems)
+    assert "rate_limits[0].requests: must be an integer >= 1" in problems
+    assert "rate_limits[1]: must be a mapping of exactly requests and seconds" in problems
+    assert "scopes.read: must be a list of scope names" in problems
+    assert "scopes.delete: unknown action" in problems

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sqlprovider.engine.rows import extractors, records_of, row_builder
-from sqlprovider.errors import ResponseError
+from sqlprovider.errors import DataError, ResponseError
 from sqlprovider.spec import Provider, Resource, load_providers
 
 POLICIES = {
@@ -168,8 +169,20 @@ def test_generated_row_builder_agrees_with_column_readers(name: str, data: st.Da
     response = {"meta": {"total": data.draw(_SCALARS)}}
     every = frozenset(range(len(resource.columns)))
     used = data.draw(st.frozensets(st.sampled_from(sorted(every))))
-    expected = [read(record, response, echo) for read in extractors(resource)]
+    expected = [_outcome(read, record, response, echo) for read in extractors(resource)]
+    if any(isinstance(value, DataError) for value in expected):
+        # An integer beyond 64 bits: both ways refuse it, blaming the API's answer.
+        with pytest.raises(DataError, match="the API's answer is at fault"):
+            row_builder(resource, every)(record, response, echo)
+        return
     assert list(row_builder(resource, every)(record, response, echo)) == expected
     some = row_builder(resource, used)(record, response, echo)
     assert [some[i] for i in sorted(used)] == [expected[i] for i in sorted(used)]
     assert all(some[i] is None for i in every - used)
+
+
+def _outcome(read: Any, *args: Any) -> Any:
+    try:
+        return read(*args)
+    except DataError as exc:
+        return exc
