@@ -185,7 +185,7 @@ class ProviderShell(apsw.shell.Shell):
         Interactively the shell says the statement was cancelled and reads the next line;
         reading a script, it stops (the command exits with status 130).
         """
-        self.connection.session.statement.finish()
+        self.connection.session.statement.finish(abandon=True)
         self.db.interrupt()
         cancelled, self._cancelled = self._cancelled, False
         if not self.bail and self.interactive:

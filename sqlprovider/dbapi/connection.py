@@ -195,7 +195,7 @@ class Connection:
     def interrupt(self) -> None:
         """Stop the running statement from another thread (its pending requests are dropped)."""
         if self._db is not None:
-            self._session.statement.finish()
+            self._session.statement.finish(abandon=True)
             self._db.interrupt()
 
     def _enter(self) -> None:

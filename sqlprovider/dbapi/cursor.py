@@ -184,7 +184,10 @@ class Cursor:
     def _stop_statement(self, exc: BaseException) -> None:
         if self._statement is not None:
             interrupted = isinstance(exc, KeyboardInterrupt)
-            self._statement.finish(0.0 if interrupted else self.connection.session.client.timeout)
+            if interrupted:
+                self._statement.finish(abandon=True)
+            else:
+                self._statement.finish(self.connection.session.client.timeout)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         # In batches: the busy check and error mapping then cost little per row.

@@ -160,7 +160,7 @@ class Session:
 
     def close(self) -> None:
         """Stop workers and release HTTP connections."""
-        self.statement.finish()
+        self.statement.finish(abandon=True)
         for fetcher in self.fetchers.values():
             fetcher.close()
         for account in self.accounts:

@@ -193,15 +193,17 @@ class Statement:
         with self._lock:
             self.failures.setdefault(failure.account, failure)
 
-    def finish(self, wait_seconds: float = 0.0) -> None:
+    def finish(self, wait_seconds: float = 0.0, *, abandon: bool = False) -> None:
         """Stop every queued call of this statement; results already in flight are dropped.
 
         Args:
             wait_seconds: how long to wait for requests already on the wire, so that none of
-                this statement's requests reaches the API after its error was reported (0 for
-                an interrupt, where the user wants control back at once).
+                this statement's requests reaches the API after its error was reported.
+            abandon: also cut the requests on the wire (an interrupt or a closing connection,
+                where the user wants control back at once). A statement that merely ended lets
+                them finish, so that a caller reporting its error can wait for them.
         """
-        if wait_seconds <= 0:
+        if abandon:
             self.abandon.set()  # before `cancel`: a worker that sees cancel also sees this
         self.cancel.set()
         with self._lock:
