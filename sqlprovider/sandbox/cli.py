@@ -64,6 +64,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add("--slow-seconds", type=float, default=2.0, help="pause before the body of a slow fault")
     add("--retry-after", type=int, default=1, help="retry-after seconds of an injected 429")
     add("--fault-path", default=None, help="regex: only paths matching it get faults")
+    add(
+        "--fault-account",
+        default=None,
+        metavar="NAME",
+        help="only this account's requests get the faults (sandbox2, ...; with --accounts)",
+    )
 
 
 def _now(text: str) -> int:
@@ -91,7 +97,8 @@ def build_sandbox(args: argparse.Namespace) -> Sandbox:
         retry_after=args.retry_after,
         path_pattern=args.fault_path,
     )
-    return Sandbox(
+    targeted = getattr(args, "fault_account", None)
+    sandbox = Sandbox(
         seed=args.seed,
         droplets=args.droplets,
         clusters=args.clusters,
@@ -102,12 +109,19 @@ def build_sandbox(args: argparse.Namespace) -> Sandbox:
         per_minute=args.per_minute,
         per_hour=args.per_hour,
         minute_seconds=args.minute_seconds,
-        faults=faults,
+        faults=None if targeted else faults,
         host=args.host,
         port=args.port,
         now=args.now,
         accounts=args.accounts,
     )
+    if targeted:
+        try:
+            sandbox.set_faults(faults, account=targeted)
+        except KeyError:
+            names = ", ".join(a.name for a in sandbox.accounts)
+            raise ValueError(f"--fault-account {targeted!r}: the accounts are {names}") from None
+    return sandbox
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from sqlprovider.sandbox import Faults, Sandbox
@@ -110,3 +111,15 @@ def test_serve_prints_the_accounts_with_the_first_token_as_before() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_serve_fault_account_targets_one_account() -> None:
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser)
+    flags = ["--accounts", "2", "--fault-rate", "1", "--fault-kinds", "503"]
+    with build_sandbox(parser.parse_args([*flags, "--fault-account", "sandbox2"])) as sb:
+        first, second = sb.accounts
+        assert get(sb, first.token, "/v2/droplets").status_code == 200
+        assert get(sb, second.token, "/v2/droplets").status_code == 503
+    with pytest.raises(ValueError, match="sandbox1, sandbox2"):
+        build_sandbox(parser.parse_args([*flags, "--fault-account", "nope"]))

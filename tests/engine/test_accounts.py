@@ -347,3 +347,15 @@ def test_writes_on_a_connection_with_several_accounts_are_refused(estates: Sandb
                 f"UPDATE {POLICIES} SET backup_enabled = 0 WHERE droplet_id = {some}"
             )
     assert not [r for r in estates.requests if r.method != "GET"]
+
+
+def test_the_shell_reads_every_sandbox_account(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        "sys.stdin",
+        io.StringIO(f".mode csv\nSELECT account, count(*) FROM {DROPLETS} GROUP BY 1;\n"),
+    )
+    args = ["shell", "--sandbox", "--all-accounts", "--sandbox-droplets", "3", "--no-progress"]
+    assert main(args) == 0
+    assert capsys.readouterr().out.split() == ["sandbox1,3", "sandbox2,3", "sandbox3,3"]
