@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from common import LATENCY_MS, Figure
+from common import LATENCY_MS, Figure, write_section
 
 import sqlprovider
 from sqlprovider.http.inflight import MAX_IN_FLIGHT
@@ -210,11 +209,7 @@ def main() -> int:
     figures = measure(repeats, lambda m: print(f"  {m}", file=sys.stderr, flush=True))
     for f in figures:
         print(f"{f.label}: {f.value} (target {f.target}) {f.met}")
-    text = DOC.read_text(encoding="utf-8")
-    section = _section(figures, repeats)
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    DOC.write_text(text.rstrip() + "\n", encoding="utf-8")
+    write_section(DOC, BEGIN, END, _section(figures, repeats))
     return 0 if all(f.met is not False for f in figures) else 1
 
 

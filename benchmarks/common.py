@@ -1,4 +1,5 @@
-"""Shared pieces of the benchmark figures: connections, a timed statement, a figure record.
+"""Shared pieces of the benchmark figures: connections, a timed statement, a figure record, and
+the marked section of a docs page that a script rewrites with its results.
 
 Every figure runs against the in-process sandbox (`sqlprovider.sandbox.Sandbox`), so the
 numbers include the sandbox's own CPU time in the same process; with 50 ms of latency per
@@ -12,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlprovider
@@ -91,3 +93,17 @@ def median_of(repeats: int, measure: Callable[[], float]) -> tuple[float, list[f
 def pages(count: int, per_page: int = 200) -> int:
     """Requests needed to list `count` items: at least one, even for an empty list."""
     return max(1, -(-count // per_page))
+
+
+def write_section(doc: Path, begin: str, end: str, section: str) -> None:
+    """Put `section` (from its `begin` marker to its `end` marker) where the marked section of
+    `doc` stands, or at its end the first time; the rest of the page is kept as it is, so each
+    script owns only its own figures."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else ""
+    if begin in text and end in text:
+        before, _, rest = text.partition(begin)
+        _, _, after = rest.partition(end)
+        text = before + section + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    doc.write_text(text, encoding="utf-8")

@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import write_section
+
 import sqlprovider
 from sqlprovider.integrations.sync import sync
 from sqlprovider.sandbox import Faults, Sandbox
@@ -264,17 +266,6 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(section: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    if START in text and END in text:
-        before, _, rest = text.partition(START)
-        _, _, after = rest.partition(END)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--syncs", type=int, default=120)
@@ -288,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     section = markdown(result)
     print(section)
     if not args.no_docs:
-        write_section(section)
+        write_section(DOC, START, END, section)
     good = (
         result["reader"]["mixed"] == 0
         and result["integrity_check"] == "ok"

@@ -26,13 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import sys
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from common import write_section
 
 import sqlprovider
 from sqlprovider.sandbox import Faults, Sandbox
@@ -282,13 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     section = markdown(report)
     print(section)
     if args.docs:
-        text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-        pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-        if pattern.search(text):
-            text = pattern.sub(lambda _: section, text)
-        else:
-            text = text.rstrip() + "\n\n" + section + "\n"
-        DOC.write_text(text, encoding="utf-8")
+        write_section(DOC, BEGIN, END, section)
     counts = report["counts"]
     bad = sum(counts.get(k, 0) for k in ("duplicate", "false success", "leak", "hang", "wrong"))
     return 1 if bad else 0

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import write_section
+
 import sqlprovider
 from sqlprovider.integrations.history import apply, history_name
 from sqlprovider.integrations.layout import resource_source
@@ -212,18 +214,6 @@ def markdown(write: dict[str, Any], whole: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(section: str) -> None:
-    """Put `section` between the markers of docs/performance.md (appended the first time)."""
-    text = DOC.read_text(encoding="utf-8")
-    if START in text and END in text:
-        before, _, rest = text.partition(START)
-        _, _, after = rest.partition(END)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -241,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         and whole["second_history_rows"] == 0
     )
     if not args.no_docs:
-        write_section(section)
+        write_section(DOC, START, END, section)
     return 0 if ok else 1
 
 

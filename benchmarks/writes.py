@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import LATENCY_MS, connect  # noqa: E402 - after the path setup above
+from common import LATENCY_MS, connect, write_section  # noqa: E402 - after the path setup above
 
 from sqlprovider.sandbox import Sandbox  # noqa: E402
 
@@ -121,14 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     section = markdown(result)
     print(section)
     if not args.no_docs:
-        text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-        pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-        text = (
-            pattern.sub(section, text)
-            if pattern.search(text)
-            else text.rstrip() + "\n\n" + section + "\n"
-        )
-        DOC.write_text(text, encoding="utf-8")
+        write_section(DOC, BEGIN, END, section)
     ok = float(result["ratio"]) <= 1.3 and result["posts"] == DROPLETS and result["refused"] == 0
     return 0 if ok else 1
 

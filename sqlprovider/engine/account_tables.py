@@ -14,12 +14,12 @@ from typing import Any
 
 import apsw
 
+from sqlprovider.engine.computed_rows import ComputedRowsCursor, Row
 from sqlprovider.engine.rows import dig
 from sqlprovider.engine.session import Session
 from sqlprovider.errors import Error
 from sqlprovider.http import Account, AccountConfig, RequestStats
 
-Row = tuple[Any, ...]
 ACCOUNT_COLUMNS = (
     "name",
     "api_url",
@@ -53,9 +53,9 @@ class AccountsTable:
         info.idxNum = 1 if _TEAM & set(info.colUsed) else 0
         return True
 
-    def Open(self) -> _Cursor:  # noqa: N802
-        """A cursor over the accounts."""
-        return _Cursor(self)
+    def Open(self) -> ComputedRowsCursor:  # noqa: N802
+        """A cursor over the accounts (with teams when BestIndex chose 1)."""
+        return ComputedRowsCursor(lambda index_number: self.rows(bool(index_number)))
 
     def rows(self, with_team: bool) -> list[Row]:
         """One row per configured account, the selected ones first."""
@@ -94,31 +94,6 @@ def _configured_row(entry: AccountConfig, provider_env: Any) -> Row:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-class _Cursor:
-    def __init__(self, table: AccountsTable) -> None:
-        self._table = table
-        self._rows: list[Row] = []
-        self._i = 0
-
-    def Filter(self, indexnum: int, indexname: Any, constraintargs: Any) -> None:  # noqa: N802
-        self._rows, self._i = self._table.rows(bool(indexnum)), 0
-
-    def Eof(self) -> bool:  # noqa: N802
-        return self._i >= len(self._rows)
-
-    def Next(self) -> None:  # noqa: N802
-        self._i += 1
-
-    def Rowid(self) -> int:  # noqa: N802
-        return self._i
-
-    def Column(self, n: int) -> Any:  # noqa: N802
-        return self._i if n < 0 else self._rows[self._i][n]
-
-    def Close(self) -> None:  # noqa: N802
-        self._rows = []
 
 
 def error_rows(session: Session) -> list[Row]:

@@ -18,11 +18,10 @@ from typing import Any
 import apsw
 
 from sqlprovider.engine.account_tables import ERROR_COLUMNS, AccountsTable, error_rows
+from sqlprovider.engine.computed_rows import ComputedRowsCursor, Row
 from sqlprovider.engine.session import Session
 from sqlprovider.engine.writer import CHANGE_COLUMNS
 from sqlprovider.spec import Provider, Recipe, Resource
-
-Row = tuple[Any, ...]
 
 
 class StaticTable:
@@ -45,34 +44,9 @@ class StaticTable:
         """Consume nothing: SQLite filters these small tables itself."""
         return None
 
-    def Open(self) -> _StaticCursor:  # noqa: N802
+    def Open(self) -> ComputedRowsCursor:  # noqa: N802
         """A cursor over a fresh copy of the rows."""
-        return _StaticCursor(self._rows)
-
-
-class _StaticCursor:
-    def __init__(self, rows: Callable[[], list[Row]]) -> None:
-        self._make = rows
-        self._rows: list[Row] = []
-        self._i = 0
-
-    def Filter(self, *args: Any) -> None:  # noqa: N802
-        self._rows, self._i = self._make(), 0
-
-    def Eof(self) -> bool:  # noqa: N802
-        return self._i >= len(self._rows)
-
-    def Next(self) -> None:  # noqa: N802
-        self._i += 1
-
-    def Rowid(self) -> int:  # noqa: N802
-        return self._i
-
-    def Column(self, n: int) -> Any:  # noqa: N802
-        return self._i if n < 0 else self._rows[self._i][n]
-
-    def Close(self) -> None:  # noqa: N802
-        self._rows = []
+        return ComputedRowsCursor(lambda _index_number: self._rows())
 
 
 def install_metadata(connection: apsw.Connection, session: Session, provider: Provider) -> None:
