@@ -2,7 +2,8 @@
 
 `datasette estate.db -m estate.metadata.json` then opens a site where every table says what it
 holds and where it comes from (its three-part API table), every column carries the spec's
-description, and the sidebar offers canned queries: the recipes that only read synced tables,
+description, and the sidebar offers canned queries: the spec's recipes that only read synced
+tables (`sqlprovider_recipes`, rewritten to the file's names, `:name` parameters as form fields)
 and a few of our own over the history. Imports `dbapi`, `spec` and the sibling modules.
 """
 
@@ -98,6 +99,7 @@ def metadata(connection: Connection, sources: Sequence[Source], database: str) -
         for name, title, sql in CANNED
         if _reads_only(sql, synced)
     }
+    queries.update(_recipes(connection, synced))
     return {
         "title": f"{provider.name} estate",
         "description": (
@@ -148,6 +150,36 @@ def _earlier(
             found.append(resource_source(provider, provider.resource(origin)))
         except (KeyError, Error):
             found.append(Source(table, "query", sql, description or ""))
+    return found
+
+
+def _recipes(connection: Connection, synced: set[str]) -> dict[str, Any]:
+    """The spec's recipes (`sqlprovider_recipes`) that read only synced tables, rewritten to
+    the file's names; their `:name` parameters become Datasette's query form fields."""
+    import re
+
+    try:
+        rows = connection.execute(
+            "SELECT name, title, question, parameters, sql FROM sqlprovider_recipes"
+        ).fetchall()
+    except Error:
+        return {}  # a spec without recipes
+    names = sorted(
+        (r.qualified_name for r in connection.session.provider.resources()), key=len, reverse=True
+    )
+    pattern = re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE)
+    found: dict[str, Any] = {}
+    for name, title, question, parameters, sql in rows:
+        local = pattern.sub(lambda m: m.group(0).lower().replace(".", "_"), str(sql))
+        if not _reads_only(local, synced):
+            continue
+        defaults = json.loads(parameters) if parameters else {}
+        hint = ", ".join(f"{k} (default {v.get('default')})" for k, v in defaults.items())
+        found[str(name)] = {
+            "title": str(title),
+            "description": str(question) + (f" Parameters: {hint}." if hint else ""),
+            "sql": local,
+        }
     return found
 
 

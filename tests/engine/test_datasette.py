@@ -126,6 +126,7 @@ def test_datasette_shows_the_synced_tables_their_descriptions_and_a_canned_query
         "digitalocean_databases_backups_history",
         "sqlprovider_syncs",
         "Droplets with backups enabled, per day",
+        "Droplets whose newest backup or snapshot is older than N days",  # a spec recipe
     ):
         assert name in index
     assert "From the API table digitalocean.compute.droplets" in table
