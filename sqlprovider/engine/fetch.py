@@ -92,15 +92,29 @@ class Fetcher:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
     def start(
-        self, resource: Resource, call: Call, statement: Statement, page: int | None
+        self,
+        resource: Resource,
+        call: Call,
+        statement: Statement,
+        page: int | None,
+        *,
+        reads: int | None = None,
     ) -> Future[Any]:
-        """Start (or join) the request for one page of `call`; its future holds the body."""
+        """Start (or join) the request for one page of `call`; its future holds the body.
+
+        Args:
+            reads: how many reads of this answer the statement will make (a join's prefetch
+                knows it from its outer rows); after the last it is let go.
+        """
         key, query = self.request_of(call, page)
-        retain: bool | str = bool(call.method.path_params) or resource.qualified_name in (
-            statement.retained_sources or ()
-        )
-        if not retain:
-            retain = "bounded"  # an unkeyed list page: kept for rescans within the byte bound
+        source = resource.qualified_name in (statement.retained_sources or ())
+        if source and reads is None and not call.method.path_params:
+            # A join's key source is read twice, by the join's key query and by its outer
+            # scan; after the second read no call of the statement needs the page again.
+            reads = 1
+        # A keyed answer is kept (its failure too, so a key is never asked twice) until its
+        # last expected read; an unkeyed list page within the statement's byte bound.
+        retain: bool | str = bool(call.method.path_params) or source or "bounded"
         estimate = statement.estimate
 
         def submit() -> Future[Any]:
@@ -126,7 +140,10 @@ class Fetcher:
             done.set_result(payload)
             return done
 
-        return statement.shared(key, submit, retain=retain)
+        future = statement.shared(key, submit, retain=retain)
+        if reads is not None:
+            statement.expect_reads(key, reads)
+        return future
 
     def request_of(self, call: Call, page: int | None) -> tuple[Hashable, dict[str, Any]]:
         """The statement-memo key and the query parameters of one page of `call`.

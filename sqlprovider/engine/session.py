@@ -381,7 +381,9 @@ class Session:
             rows = list(cursor.execute(source.query))
             # A key from one account's rows is looked up with that account's token only.
             by_account: dict[str, set[Any]] = {}
+            reads: dict[Any, int] = {}  # the nested loop reads a key's answer once per row
             for row in rows:
+                reads[row[0]] = reads.get(row[0], 0) + 1
                 owners = [row[1]] if source.by_account else list(self.fetchers)
                 for owner in owners:
                     by_account.setdefault(owner, set()).add(row[0])
@@ -417,4 +419,5 @@ class Session:
                 "join prefetch: %d calls for %s in %s", len(calls), resource.qualified_name, owner
             )
             for call in calls:
-                fetcher.start(resource, call, statement, first_page(call))
+                key = call.echo.get(source.column)
+                fetcher.start(resource, call, statement, first_page(call), reads=reads.get(key))

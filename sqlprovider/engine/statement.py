@@ -96,6 +96,10 @@ class Statement:
         self.reuse_bytes = DEFAULT_REUSE_BYTES
         self._reuse_used = 0
         self._not_kept: set[Hashable] = set()
+        #: Size of each kept answer, given back to the bound when the answer is let go.
+        self._kept_sizes: dict[Hashable, int] = {}
+        #: Reads still to come of a prefetched answer; at 0 it is let go (see `expect_reads`).
+        self._reads_left: dict[Hashable, int] = {}
 
     def note(self, text: str) -> None:
         """Add a notice (once; past `MAX_NOTICES` they are only counted)."""
@@ -128,12 +132,13 @@ class Statement:
         """The future of an identical earlier call, else a new one from `submit()`.
 
         Args:
-            retain: True keeps the result for later identical calls in this statement (keyed
-                calls: few and small); ``"bounded"`` keeps it only while the pages kept add up
-                to at most `reuse_bytes` (the worker reports each page's size to `admit`), so
-                a join rescanning an unkeyed list reads it once; False shares the future only
-                while it is in flight.
+            retain: True keeps the result for later identical calls in this statement (or
+                until its last expected read, see `expect_reads`); ``"bounded"`` keeps it only
+                while the pages kept add up to at most `reuse_bytes` (the worker reports each
+                page's size to `admit`), so a join rescanning an unkeyed list reads it once;
+                False shares the future only while it is in flight.
         """
+        last_read = False
         with self._lock:
             known = self._memo.get(key)
             if known is not None:
@@ -141,14 +146,47 @@ class Statement:
                     del self._memo[key]
                 elif retain == "bounded" and known.done():
                     self.stats.add(reused=1)
-                return known
-            future = submit()
-            self._memo[key] = future
+                left = self._reads_left.get(key)
+                if left is not None and left > 1:
+                    self._reads_left[key] = left - 1
+                elif left == 1:
+                    self._reads_left[key] = 0
+                    last_read = True
+            else:
+                future = submit()
+                self._memo[key] = future
+        if known is not None:
+            if last_read:
+                # Let go once answered: until then `finish` must still find it to cancel it.
+                # (Outside the lock: a future already done runs the callback at once.)
+                known.add_done_callback(lambda done: self._let_go(key, done))
+            return known
         if not retain:
             future.add_done_callback(lambda done: self._forget(key, done))
         elif retain == "bounded":
             future.add_done_callback(lambda done: self._forget_if_not_kept(key, done))
         return future
+
+    def expect_reads(self, key: Hashable, reads: int) -> None:
+        """Let go of a prefetched answer once it has been read `reads` times.
+
+        A join prefetches one call per key of its outer rows, and its nested loop then reads
+        each answer once per outer row holding that key: no later call of the statement can
+        reuse it after that, so it is released at once rather than held to the end (the
+        statement's memory stays flat however many keys it fans out to). Should SQLite read
+        it once more all the same, that read is sent again.
+        """
+        with self._lock:
+            if key in self._memo and reads > 0:
+                self._reads_left[key] = reads
+
+    def _let_go(self, key: Hashable, future: Future[Any]) -> None:
+        """Drop an answer read for the last time and give its bytes back to the bound."""
+        with self._lock:
+            if self._memo.get(key) is future:
+                del self._memo[key]
+                self._reads_left.pop(key, None)
+                self._reuse_used -= self._kept_sizes.pop(key, 0)
 
     def admit(self, key: Hashable, size: int) -> bool:
         """Whether a page of `size` bytes fits the reuse bound; if not, it is not kept.
@@ -157,8 +195,11 @@ class Statement:
         pages without limit: a later identical read is then sent again.
         """
         with self._lock:
+            if key not in self._memo:
+                return True  # already let go (read by every reader before it arrived)
             if self._reuse_used + size <= self.reuse_bytes:
                 self._reuse_used += size
+                self._kept_sizes[key] = size
                 return True
             self._not_kept.add(key)
         self.stats.add(reuse_dropped=1)
