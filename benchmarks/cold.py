@@ -100,9 +100,9 @@ print(json.dumps(out))
 
 
 @contextlib.contextmanager
-def served(latency_ms: float, seed: int = 21) -> Iterator[dict[str, Any]]:
-    """A 200-Droplet sandbox in its own process without rate limits; yields its JSON line."""
-    argv = [sys.executable, "-m", "sqlprovider.sandbox", "--droplets", str(DROPLETS)]
+def served(latency_ms: float, seed: int = 21, droplets: int = DROPLETS) -> Iterator[dict[str, Any]]:
+    """A sandbox in its own process without rate limits; yields its JSON line."""
+    argv = [sys.executable, "-m", "sqlprovider.sandbox", "--droplets", str(droplets)]
     argv += ["--clusters", "2", "--latency-ms", str(latency_ms), "--seed", str(seed)]
     argv += ["--per-minute", "10000000", "--per-hour", "100000000"]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)

@@ -1,4 +1,4 @@
-"""Run the performance figures (a) to (h) against the sandbox and publish them.
+"""Run the performance figures (a) to (i) against the sandbox and publish them.
 
     pip install -e '.[bench]'          # pydo, the baseline of figure (b)
     python benchmarks/run.py           # full sizes; rewrites docs/performance.md
@@ -27,6 +27,7 @@ import accounts  # noqa: E402 - after the path setup above
 import cached_rows  # noqa: E402
 import cold  # noqa: E402
 import fanout  # noqa: E402
+import memory  # noqa: E402
 import pacing  # noqa: E402
 import report  # noqa: E402
 import requests_made  # noqa: E402
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", action="store_true", help="rewrite the docs even with --quick")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone")
     parser.add_argument(
-        "--only", default="abcdefgh", help="figures to run, e.g. 'ab' (default: abcdefgh)"
+        "--only", default="abcdefghi", help="figures to run, e.g. 'ab' (default: abcdefghi)"
     )
     parser.add_argument(
         "--render",
@@ -102,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         figures += cold.against_pool(1 if args.quick else 5, progress)
     if "h" in args.only:
         figures += cold.first_statement(1 if args.quick else 5, progress)
+    if "i" in args.only:
+        figures += memory.measure(progress)
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {_cpus()} CPUs",
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         encoding="utf-8",
     )
     print(f"\nwrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
-    if (not args.quick or args.docs) and not args.no_docs and args.only == "abcdefgh":
+    if (not args.quick or args.docs) and not args.no_docs and args.only == "abcdefghi":
         DOC.parent.mkdir(parents=True, exist_ok=True)
         write_doc(report.markdown(figures, meta))
         print(f"wrote {DOC.relative_to(ROOT)}", file=sys.stderr)
