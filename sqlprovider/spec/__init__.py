@@ -6,9 +6,7 @@ from sqlprovider.spec.loader import default_spec_dir, load_providers
 from sqlprovider.spec.model import (
     RAW_COLUMN,
     AccountInfo,
-    Check,
     Column,
-    Confirm,
     Example,
     Match,
     Method,
@@ -20,10 +18,8 @@ from sqlprovider.spec.model import (
     RecipeParameter,
     Resource,
     Service,
-    Transition,
-    Wait,
-    Write,
 )
+from sqlprovider.spec.write_model import Check, Confirm, Transition, Wait, Write
 
 __all__ = [
     "RAW_COLUMN",

@@ -14,7 +14,8 @@ values before anything is sent, and how to confirm a lost answer or wait for the
           - {action: disable_backups, before: {backup_enabled: true},
              after: {backup_enabled: false}, body: {type: disable_backups}}
 
-Problems are appended with their key path, like the rest of the loader. Imports `spec.model`.
+Problems are appended with their key path, like the rest of the loader. Imports `spec.model`
+and `spec.write_model`.
 """
 
 from __future__ import annotations
@@ -22,17 +23,8 @@ from __future__ import annotations
 import re
 from typing import Any, Literal, cast
 
-from sqlprovider.spec.model import (
-    HTTP_VERBS,
-    Check,
-    Column,
-    Confirm,
-    HttpVerb,
-    Operation,
-    Transition,
-    Wait,
-    Write,
-)
+from sqlprovider.spec.model import HTTP_VERBS, Column, HttpVerb, Operation
+from sqlprovider.spec.write_model import Check, Confirm, Transition, Wait, Write
 
 _WRITE_KEYS = {
     "method",
