@@ -31,7 +31,7 @@ from sqlprovider.engine.estimate import Collector
 from sqlprovider.engine.fetch import Fetcher, Page, first_page
 from sqlprovider.engine.plan import plan_calls, row_limit
 from sqlprovider.engine.statement import AccountFailure, Statement, is_aggregate
-from sqlprovider.engine.vtable import ACCOUNT_ARG, ResourceModule
+from sqlprovider.engine.vtable import ACCOUNT_ARG, ResourceModule, TableHost
 from sqlprovider.engine.writer import Writer
 from sqlprovider.errors import ApiError, Error, OperationalError, ProgrammingError
 from sqlprovider.http import Account, ApiClient, Config
@@ -136,10 +136,11 @@ class Session:
         Every table takes the write calls, so a write to one that declares none is refused
         with the list of the writes that exist, not SQLite's bare "may not be modified".
         """
+        host: TableHost = self  # checked here: the tables see the session through this
         for resource in self.provider.resources():
             self.connection.create_module(
                 resource.qualified_name,
-                ResourceModule(self, resource),  # type: ignore[arg-type]  # apsw's Protocol is stricter
+                ResourceModule(host, resource),  # type: ignore[arg-type]  # apsw's Protocol is stricter
                 use_bestindex_object=True,
                 use_no_change=True,
                 iVersion=2,

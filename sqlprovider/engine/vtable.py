@@ -11,9 +11,9 @@ accounts' APIs are called. Imports `spec`, `engine.*` and `errors`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import apsw
 
@@ -24,7 +24,42 @@ from sqlprovider.errors import MissingKeyColumnError, NotSupportedError
 from sqlprovider.spec import Resource
 
 if TYPE_CHECKING:
-    from sqlprovider.engine.session import Session
+    from sqlprovider.engine.writer import Writer
+    from sqlprovider.http import Account
+
+
+class TableHost(Protocol):
+    """What a table needs from the engine session that owns it.
+
+    A Protocol rather than `Session` itself, so that this module does not import
+    `engine.session` (which imports this one to register the tables): no import cycle.
+    """
+
+    @property
+    def writer(self) -> Writer:
+        """Plans, stages and sends the writes of the connection."""
+        ...
+
+    @property
+    def accounts(self) -> Sequence[Account]:
+        """The accounts rows come from, the default first."""
+        ...
+
+    @property
+    def multi_account(self) -> bool:
+        """Whether rows can come from more than one account."""
+        ...
+
+    def note_refusal(self, reason: str) -> None:
+        """Remember why a plan was refused, to explain SQLite's "no query solution"."""
+        ...
+
+    def stream(
+        self, resource: Resource, names: Sequence[str], values: Sequence[Any]
+    ) -> Iterator[tuple[str, Page]]:
+        """The (account, page) pairs for one Filter call."""
+        ...
+
 
 #: The hidden column naming the account a row came from, after the spec's columns.
 ACCOUNT_COLUMN = "account"
@@ -47,7 +82,7 @@ def create_table_sql(resource: Resource) -> str:
 class ResourceModule:
     """Module and table at once: eponymous tables need no per-instance state."""
 
-    def __init__(self, session: Session, resource: Resource) -> None:
+    def __init__(self, session: TableHost, resource: Resource) -> None:
         self.session = session
         self.resource = resource
         self.column_names = [c.name for c in resource.columns]

@@ -92,3 +92,16 @@ def test_public_names_match_all() -> None:
     public = {n for n in vars(sqlprovider) if not n.startswith("_") or n == "__version__"}
     modules = {n for n, v in vars(sqlprovider).items() if type(v).__name__ == "module"}
     assert set(sqlprovider.__all__) == public - modules - {"annotations"}
+
+
+def test_the_tables_do_not_import_the_session_that_registers_them() -> None:
+    # engine/session.py imports engine/vtable.py; the tables see it through a Protocol.
+    tree = ast.parse((PACKAGE / "engine" / "vtable.py").read_text(encoding="utf-8"))
+    names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert "sqlprovider.engine.vtable" in _imports_of(PACKAGE / "engine" / "session.py")
+    assert "sqlprovider.engine.session" not in names
+
+
+def _imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
