@@ -203,7 +203,9 @@ class Session:
         if event.get("code") == apsw.SQLITE_TRACE_PROFILE:
             ended = self._live.pop(event.get("id"), None)
             if ended is not None:
-                ended.finish()
+                # Queued calls are cancelled; those on the wire finish (cut off, they would
+                # still reach the API, later than the statement's error or its last row).
+                ended.finish(abandon=False)
             return
         if event.get("trigger") or self._in_key_query:
             return
