@@ -5,8 +5,9 @@ request once, retrying only statuses that say the request was not processed (429
 write has no idempotency key. Pagination, fan-out and "did my write happen?" live in the
 engine; this module answers a single request completely or raises. Each try of a request goes
 through small steps, one job each: pace (`_pace`), send and read under a deadline (`_exchange`,
-with `transport`), judge the answer (`_judge`: redirects, bad JSON, error statuses) and back off
-(`_backoff`). `error_for` is the one place that turns HTTP statuses into exception classes.
+with `transport`), judge the answer (`answers.judge`: redirects, bad JSON, error statuses) and
+back off (`_backoff`). `answers.error_for` is the one place that turns HTTP statuses into
+exception classes (re-exported here).
 Nothing that can carry a request header (the token) leaves this module unmapped. Imports
 `http.*` and `errors` only.
 """
@@ -23,13 +24,20 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlprovider.errors import (
-    ApiError,
     AuthenticationError,
     InterfaceError,
     NotFoundError,
-    RateLimitError,
-    ResponseError,
     ServiceError,
+)
+from sqlprovider.http.answers import (
+    Failure,
+    Query,
+    Request,
+    error_for,
+    final_error,
+    judge,
+    too_large,
+    too_long,
 )
 from sqlprovider.http.auth import BearerAuth, Token, is_loopback
 from sqlprovider.http.cache import CacheKey, Loaded, ResponseCache
@@ -40,7 +48,7 @@ from sqlprovider.http.neterrors import (
     is_refused,
 )
 from sqlprovider.http.ratelimit import RateLimiter
-from sqlprovider.http.retry import RETRY_STATUSES, RetryPolicy
+from sqlprovider.http.retry import RetryPolicy
 from sqlprovider.http.stats import RequestStats
 from sqlprovider.http.waits import WaitBudget, WaitTooLongError
 
@@ -55,20 +63,7 @@ _USER_AGENT = "sqlprovider/0.1 (+https://github.com/sqlprovider)"
 #: is about 1 MiB, so this only stops answers that are not what the API sends.
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
-Query = tuple[tuple[str, str], ...]
 _JSON_BODY = {"Content-Type": "application/json"}
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """Why one try failed, kept to build the final error once retries run out."""
-
-    status: int | None
-    detail: str
-    body: Mapping[str, Any]
-    retry_after: float | None = None
-    #: Nothing accepted the connection: retried only briefly (see `neterrors`).
-    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,32 +80,6 @@ class _Control:
     cancel: threading.Event | None
     abort: threading.Event | None
     budget: WaitBudget
-
-
-@dataclass(frozen=True)
-class _Request:
-    """One request as the client sends it (every try of it is the same).
-
-    Attributes:
-        body: the JSON body already encoded, or None.
-        retry_statuses: statuses worth another try; every other error status is final.
-        retry_transport: whether a dropped connection or timeout is retried (not for a write,
-            which may have been carried out).
-        empty_ok: an empty 2xx body is an answer (None), as a write's 204 is.
-    """
-
-    method: str
-    path: str
-    url: str
-    query: Query
-    body: bytes | None = None
-    retry_statuses: frozenset[int] = RETRY_STATUSES
-    retry_transport: bool = True
-    empty_ok: bool = False
-
-    @property
-    def where(self) -> str:
-        return f"{self.method} {self.path}"
 
 
 class ApiClient:
@@ -254,7 +223,7 @@ class ApiClient:
             lambda key: key[0] == base_url and key[1] == fingerprint and key[3].startswith(prefixes)
         )
 
-    def _no_token(self, request: _Request) -> AuthenticationError:
+    def _no_token(self, request: Request) -> AuthenticationError:
         return AuthenticationError(
             f"no DigitalOcean token for {request.where}: set {self._token_hint}, pass "
             "connect(token=...), or try the local sandbox with --sandbox",
@@ -287,7 +256,7 @@ class ApiClient:
             ApiError, InterruptedError: as for `get`.
         """
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        request = _Request(
+        request = Request(
             verb,
             path,
             self.base_url + path,
@@ -343,7 +312,7 @@ class ApiClient:
         Raises:
             The errors of `get`.
         """
-        request = _Request("GET", path, self.base_url + path, _query(params))
+        request = Request("GET", path, self.base_url + path, _query(params))
         if self._token is None:
             raise self._no_token(request)
         control = self._control(cancel, abort, budget)
@@ -366,10 +335,10 @@ class ApiClient:
     ) -> _Control:
         return _Control(cancel, abort, budget if budget is not None else WaitBudget(self.max_wait))
 
-    def _load(self, request: _Request, stats: RequestStats, control: _Control) -> Loaded:
+    def _load(self, request: Request, stats: RequestStats, control: _Control) -> Loaded:
         """Try `request` as often as the retry policy allows; its answer, or the final error."""
         attempts = self.retry.attempts
-        failure = _Failure(None, "no attempt was made", {})
+        failure = Failure(None, "no attempt was made", {})
         for attempt in range(1, attempts + 1):
             if attempt > 1:
                 stats.add(retries=1)
@@ -378,18 +347,18 @@ class ApiClient:
                 return outcome
             failure = outcome
             if failure.status is None and not request.retry_transport:
-                raise _final_error(failure, request, attempt)
+                raise final_error(failure, request, attempt)
             if failure.refused and attempt >= min(attempts, REFUSED_ATTEMPTS):
                 # Nothing listens there: a short, documented budget (neterrors), not the whole
                 # retry ladder, so a mistyped --api-url fails within about a second.
-                raise _final_error(failure, request, attempt)
+                raise final_error(failure, request, attempt)
             if attempt < attempts:
                 self._backoff(request, attempt, failure, control)
-        raise _final_error(failure, request, attempts)
+        raise final_error(failure, request, attempts)
 
     def _attempt(
-        self, request: _Request, stats: RequestStats, control: _Control, attempt: int
-    ) -> Loaded | _Failure:
+        self, request: Request, stats: RequestStats, control: _Control, attempt: int
+    ) -> Loaded | Failure:
         """One try: paced, sent, read and judged."""
         self._pace(request, stats, control)
         started = time.monotonic()
@@ -398,7 +367,7 @@ class ApiClient:
         finally:
             self._limiter.release()
         elapsed = time.monotonic() - started
-        if isinstance(exchanged, _Failure):
+        if isinstance(exchanged, Failure):
             stats.add(requests=1, api_seconds=elapsed)
             _logger.debug(
                 "%s %s -> %s after %.0f ms",
@@ -417,24 +386,24 @@ class ApiClient:
         self._limiter.observe(response.headers, status)
         if status == 429:
             stats.add(rate_limited=1)
-        outcome = _judge(request, response, body, attempt, self.scopes)
+        outcome = judge(request, response, body, attempt, self.scopes)
         if isinstance(outcome, Loaded):
             stats.add(pages=1)
         return outcome
 
-    def _pace(self, request: _Request, stats: RequestStats, control: _Control) -> None:
+    def _pace(self, request: Request, stats: RequestStats, control: _Control) -> None:
         """Wait for the rate limiter; a wait past `max_wait` fails at once."""
         try:
             stats.add(throttle_seconds=self._limiter.acquire(control.cancel, control.budget))
         except WaitTooLongError as exc:
-            raise _too_long(request, exc) from None
+            raise too_long(request, exc) from None
 
     def _exchange(
-        self, request: _Request, control: _Control
-    ) -> tuple[requests.Response, bytes] | _Failure:
+        self, request: Request, control: _Control
+    ) -> tuple[requests.Response, bytes] | Failure:
         """Send one try and read its whole body within `timeout`, or say why it failed.
 
-        Transport failures become a `_Failure` (to retry); anything else that could carry a
+        Transport failures become a `Failure` (to retry); anything else that could carry a
         request header, such as a `ValueError` from http.client, is mapped without its text.
         """
         import requests
@@ -474,9 +443,9 @@ class ApiClient:
                 finally:
                     response.close()
             except BodyTooLargeError as exc:
-                raise _too_large(request, exc, self.max_response_bytes) from None
+                raise too_large(request, exc, self.max_response_bytes) from None
             except BodyUnreadableError as exc:
-                return _Failure(getattr(response, "status_code", None), f"an answer with {exc}", {})
+                return Failure(getattr(response, "status_code", None), f"an answer with {exc}", {})
             except transient as exc:
                 if handle.reason == "cancel":
                     raise InterruptedError("the statement was interrupted") from None
@@ -484,7 +453,7 @@ class ApiClient:
                     detail = f"no complete answer within the {self.timeout:g} s timeout"
                 else:
                     detail = describe_transport_error(exc, request.url, self.timeout)
-                return _Failure(None, detail, {}, refused=is_refused(exc))
+                return Failure(None, detail, {}, refused=is_refused(exc))
             except Exception as exc:  # noqa: BLE001 - may carry the Authorization header
                 raise ServiceError(
                     f"{request.where} could not be sent ({type(exc).__name__}); the request "
@@ -497,9 +466,7 @@ class ApiClient:
             raise InterruptedError("the statement was interrupted (a late answer was dropped)")
         return response, body
 
-    def _backoff(
-        self, request: _Request, attempt: int, failure: _Failure, control: _Control
-    ) -> None:
+    def _backoff(self, request: Request, attempt: int, failure: Failure, control: _Control) -> None:
         """Wait before the next try, within the statement's budget."""
         delay = self.retry.delay(attempt, failure.retry_after)
         if failure.refused:
@@ -509,166 +476,13 @@ class ApiClient:
             control.budget.claim(delay, why=why, remaining=self._limiter.api_remaining)
         except WaitTooLongError as exc:
             if failure.status == 429:
-                raise _too_long(request, exc) from None
-            raise _final_error(failure, request, attempt) from None
+                raise too_long(request, exc) from None
+            raise final_error(failure, request, attempt) from None
         if control.cancel is not None:
             if control.cancel.wait(delay):
                 raise InterruptedError("the statement was interrupted while waiting to retry")
         else:
             time.sleep(delay)
-
-
-def _judge(
-    request: _Request,
-    response: requests.Response,
-    body: bytes,
-    attempt: int,
-    scopes: Mapping[str, Sequence[str]],
-) -> Loaded | _Failure:
-    """The parsed answer of a successful try, a `_Failure` worth retrying, or a final error."""
-    status = response.status_code
-    if 300 <= status < 400:
-        raise _redirected(request, status, response.headers.get("location"))
-    if status < 300:
-        if request.empty_ok and not body.strip():
-            return Loaded(body, None)
-        try:
-            return Loaded(body, json.loads(body))
-        except (ValueError, RecursionError) as exc:
-            detail = _short(exc) if isinstance(exc, ValueError) else "nested too deeply"
-            return _Failure(status, f"a body that is not valid JSON ({detail})", {})
-    error_body = _error_body(body)
-    if status not in request.retry_statuses:
-        raise error_for(
-            status, request.method, request.url, error_body, attempts=attempt, scopes=scopes
-        )
-    retry_after = _seconds(response.headers.get("retry-after")) if status == 429 else None
-    said = f"{status} {error_body.get('message', '')}".strip()
-    return _Failure(status, said, error_body, retry_after)
-
-
-def error_for(
-    status: int,
-    method: str,
-    url: str,
-    body: Mapping[str, Any],
-    *,
-    attempts: int = 1,
-    scopes: Mapping[str, Sequence[str]] | None = None,
-) -> ApiError:
-    """Map an error status to its exception class, with a message that says what to do."""
-    api_id = body.get("id")
-    request_id = body.get("request_id")
-    said = f"{status} {api_id or 'error'}: {body.get('message') or 'no message'}"
-    where = f"{method} {_path_of(url)}"
-    suffix = f" (request_id {request_id})" if request_id else ""
-    kwargs: dict[str, Any] = {
-        "status": status,
-        "method": method,
-        "url": url,
-        "request_id": request_id,
-        "api_id": api_id,
-        "api_message": body.get("message") if isinstance(body.get("message"), str) else None,
-    }
-    if status in (401, 403):
-        return AuthenticationError(
-            f"the API refused the token for {where} ({said}){suffix}. Check DIGITALOCEAN_TOKEN "
-            f"or connect(token=...){_scope_hint(method, scopes or {})}",
-            **kwargs,
-        )
-    if status == 404:
-        return NotFoundError(f"{where}: {said}{suffix}", **kwargs)
-    if status == 429:
-        return RateLimitError(
-            f"{where} was still rate limited after {attempts} attempts ({said}){suffix}; no "
-            "partial result was returned. Wait a minute, or lower max_concurrency.",
-            **kwargs,
-        )
-    if status >= 500:
-        return ServiceError(
-            f"{where} kept failing on the API side after {attempts} attempts ({said}){suffix}; "
-            "no partial result was returned. Try again later.",
-            **kwargs,
-        )
-    return ApiError(f"{where} was refused: {said}{suffix}", **kwargs)
-
-
-def _scope_hint(method: str, scopes: Mapping[str, Sequence[str]]) -> str:
-    """`; reading needs the a and b scopes.`, from the scopes the provider spec declares."""
-    action = "read" if method in ("GET", "HEAD") else "write"
-    needed = list(scopes.get(action, ()))
-    if not needed:
-        return "."
-    names = " and ".join([", ".join(needed[:-1]), needed[-1]] if len(needed) > 1 else needed)
-    plural = "scopes" if len(needed) > 1 else "scope"
-    doing = "reading" if action == "read" else "writing"
-    return f"; {doing} needs the {names} {plural}."
-
-
-def _final_error(failure: _Failure, request: _Request, attempts: int) -> ApiError:
-    if failure.status is not None and failure.status >= 400:
-        return error_for(
-            failure.status, request.method, request.url, failure.body, attempts=attempts
-        )
-    if failure.status is not None:
-        return ResponseError(
-            f"{request.where} answered {failure.status} with {failure.detail} on each of "
-            f"{attempts} attempts; the API's answer is at fault and no partial result was "
-            "returned. Try again later.",
-            status=failure.status,
-            method=request.method,
-            url=request.url,
-        )
-    return ServiceError(
-        f"{request.where} got no complete answer after {attempts} "
-        f"attempt{'s' if attempts != 1 else ''} ({failure.detail}); no partial result was "
-        "returned. Check the network and the API URL (--api-url, api_url=), or try again later.",
-        status=None,
-        method=request.method,
-        url=request.url,
-    )
-
-
-def _redirected(request: _Request, status: int, location: str | None) -> ResponseError:
-    """A 3xx: never followed (the token would go along), named by its target host only."""
-    target = urlsplit(location or "")
-    host = target.hostname or urlsplit(request.url).hostname or "?"
-    scheme = f"{target.scheme}://" if target.scheme else ""
-    return ResponseError(
-        f"{request.where} answered {status}, a redirect to {scheme}{host}; the DigitalOcean API "
-        "never redirects, so it was not followed (the token stays here) and no partial result "
-        "was returned. Check api_url, or the proxy or load balancer in front of it.",
-        status=status,
-        method=request.method,
-        url=request.url,
-    )
-
-
-def _too_large(request: _Request, exc: Any, cap: int) -> ResponseError:
-    declared = f" (it declared {exc.declared:,} bytes)" if exc.declared else ""
-    return ResponseError(
-        f"{request.where} answered more than {cap:,} bytes once decoded{declared}; the answer is "
-        "refused rather than truncated, and no partial result was returned. If such an answer "
-        "is genuine, raise max_response_bytes (--max-response-bytes).",
-        status=None,
-        method=request.method,
-        url=request.url,
-    )
-
-
-def _too_long(request: _Request, exc: WaitTooLongError) -> RateLimitError:
-    when = time.strftime("%H:%M:%S UTC", time.gmtime(exc.reopens_at))
-    left = f"{exc.remaining} requests remained" if exc.remaining is not None else "the API did"
-    left += " in its budget" if exc.remaining is not None else " not say how many remained"
-    return RateLimitError(
-        f"{request.where} would have to wait until {when} ({exc.needed:.0f} s, for "
-        f"{exc.why}; {left}), which is past this statement's max_wait of {exc.max_wait:g} s "
-        f"({exc.left:.0f} s left); it stops now with no partial result. Run it again after "
-        f"{when}, or raise max_wait (--max-wait).",
-        status=429 if "API" in exc.why else None,
-        method=request.method,
-        url=request.url,
-    )
 
 
 def _refuse_plain_proxy(base_url: str) -> None:
@@ -686,30 +500,3 @@ def _refuse_plain_proxy(base_url: str) -> None:
 
 def _query(params: Mapping[str, str | int]) -> Query:
     return tuple(sorted((k, str(v)) for k, v in params.items()))
-
-
-def _error_body(body: bytes) -> Mapping[str, Any]:
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def _seconds(value: str | None) -> float | None:
-    import math
-
-    try:
-        number = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) else None
-
-
-def _path_of(url: str) -> str:
-    return "/" + url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc)
-    return text if len(text) <= 200 else text[:197] + "..."
