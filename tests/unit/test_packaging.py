@@ -45,8 +45,12 @@ def test_provider_spec_ships_inside_the_package() -> None:
     table = setuptools_table()
     assert table["package-dir"] == {"sqlprovider.provider_spec": "provider_spec"}
     assert "sqlprovider.provider_spec" in table["packages"]  # type: ignore[operator]
-    globs = table["package-data"]["sqlprovider.provider_spec"]  # type: ignore[index]
-    shipped = {p for pattern in globs for p in (ROOT / "provider_spec").glob(pattern)}
+    shipped = set()
+    for package, globs in table["package-data"].items():  # type: ignore[union-attr]
+        if package.startswith("sqlprovider.provider_spec"):
+            assert package in table["packages"], f"{package} has data but is not a package"  # type: ignore[operator]
+            folder = ROOT / "provider_spec" / Path(*package.split(".")[2:])
+            shipped |= {p for pattern in globs for p in folder.glob(pattern)}
     every = set((ROOT / "provider_spec").rglob("*.yaml"))
     assert every, "no spec files found"
     assert every == shipped, f"not shipped: {sorted(every - shipped)}"
