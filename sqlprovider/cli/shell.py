@@ -7,8 +7,8 @@ SQL rewritten as the engine does (three-part names, SHOW/DESCRIBE), the dot-comm
 `.resources`, `.describe TABLE` and `.stats`, a `.tables` that lists the API tables, a
 `.schema TABLE` that shows their columns, a `markdown` output mode, a live progress line on
 stderr while a statement works, and a history file that never keeps a line holding the API
-token. Ctrl-C stops the running statement, drops its pending requests and says it was
-cancelled; the shell stays open. SQL piped in that hits an error makes the shell exit with
+token (`shell_history`). Ctrl-C stops the running statement, drops its pending requests and says
+it was cancelled; the shell stays open. SQL piped in that hits an error makes the shell exit with
 status 1 at the end, as sqlite3 does.
 """
 
@@ -22,7 +22,6 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TextIO
 
 import apsw
@@ -30,6 +29,7 @@ import apsw.shell
 
 from sqlprovider.cli.options import add_connection_arguments, open_connection
 from sqlprovider.cli.progress import ProgressMeter, logging_api_calls, secrets_of
+from sqlprovider.cli.shell_history import forget_secret_entries, holds_secret, scrub_history_file
 from sqlprovider.dbapi import Connection
 from sqlprovider.sql.apsw_errors import map_exception
 
@@ -147,7 +147,7 @@ class ProviderShell(apsw.shell.Shell):
     def get_line(self, prompt: str = "") -> str | None:
         """One input line; a line holding a secret is dropped from readline's history."""
         line: str | None = super().get_line(prompt)
-        if line is not None and self._using_readline and _holds_secret(line, self.secrets):
+        if line is not None and self._using_readline and holds_secret(line, self.secrets):
             import readline
 
             forget_secret_entries(readline, self.secrets)
@@ -380,35 +380,6 @@ def api_table_sql(connection: Connection, table: str) -> str:
         f"{name} {kind}{' HIDDEN' if hidden else ''}" for name, kind, hidden in rows
     )
     return f'CREATE TABLE "{table}"({columns}); -- API table (virtual, eponymous)'
-
-
-def forget_secret_entries(readline: ModuleType, secrets: Iterable[str]) -> int:
-    """Remove every readline history entry holding one of `secrets`; return how many."""
-    secrets = tuple(secrets)
-    removed = 0
-    for index in range(readline.get_current_history_length(), 0, -1):  # 1-based, newest first
-        item = readline.get_history_item(index)
-        if item is not None and _holds_secret(item, secrets):
-            readline.remove_history_item(index - 1)  # 0-based
-            removed += 1
-    return removed
-
-
-def scrub_history_file(path: Path, secrets: Iterable[str]) -> None:
-    """Drop lines holding a secret from a history file, and keep the file private."""
-    secrets = tuple(secrets)
-    if not path.is_file():
-        return
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
-    kept = [line for line in lines if not _holds_secret(line, secrets)]
-    if kept != lines:
-        path.write_text("".join(kept), encoding="utf-8")
-    with contextlib.suppress(OSError):
-        path.chmod(0o600)
-
-
-def _holds_secret(text: str, secrets: Iterable[str]) -> bool:
-    return any(secret and secret in text for secret in secrets)
 
 
 def _token_of(connection: Connection) -> tuple[str, ...]:
