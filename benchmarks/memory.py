@@ -3,7 +3,7 @@
 A fan-out over every Droplet must not hold every Droplet's answer until the statement ends:
 answers stream into rows and are let go once read, while answers a later call of the same
 statement may reuse stay within a byte bound. Each size runs in a fresh Python process (its
-peak resident set, `ru_maxrss`, is the figure) against a sandbox in a process of its own, so
+peak resident set, VmHWM, is the figure) against a sandbox in a process of its own, so
 the sandbox's account data is not counted. The sandbox has no latency: memory does not depend
 on it. Target: the peak at 10,000 Droplets at most 1.2x the peak at 1,000, and the requests
 exactly the minimum plus exactness checks, computed as in figure (a) (`a.join_droplets`).
@@ -45,7 +45,13 @@ con = sqlprovider.connect(token=sys.argv[2], api_url=sys.argv[1],
                           rate_limits=((10_000_000, 60.0),), timeout=60.0)
 cursor = con.cursor()
 rows = sum(1 for _ in cursor.execute(sys.argv[3]))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM is this process's own peak. ru_maxrss is not: Linux carries it over from the parent
+# at fork, so a child of a large benchmark process would report the parent's size.
+try:
+    with open("/proc/self/status") as status:
+        peak = next(int(l.split()[1]) * 1024 for l in status if l.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"rows": rows, "requests": cursor.stats["requests"], "peak": peak,
                   "stats": cursor.stats}))
 """
