@@ -4,7 +4,9 @@ A proxy, a load balancer or a broken deployment can answer 200 with the wrong th
 record of another id, a page count that never ends, a page repeating an earlier one. SQLite
 would take those rows as the truth, so the engine checks what the spec lets it check (the key
 a keyed call asked for, the resource's `identity`, `meta.total`) and fails with the API's
-answer named as the fault. Imports `engine.plan`, `engine.rows`, `spec` and `errors`.
+answer named as the fault, and names the errors of a list read badly: one that changed under
+the reader (a rerun fixes it), pages that disagree with their own total (a rerun does not), a
+404 that is not the API's own. Imports `engine.plan`, `engine.rows`, `spec` and `errors`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 
 from sqlprovider.engine.plan import Call
 from sqlprovider.engine.rows import dig
-from sqlprovider.errors import ListChangedError, ResponseError
+from sqlprovider.errors import ApiError, ListChangedError, NotFoundError, ResponseError
 from sqlprovider.spec import Resource
+from sqlprovider.spec.model import EmptyAnswer
 
 #: The most pages one call may read: more than the API's hourly budget of requests for one
 #: token (5,000) could never be read anyway, so a longer list is an answer that never ends.
@@ -155,3 +158,59 @@ class Identities:
 
     def __contains__(self, value: object) -> bool:
         return value in self._seen
+
+
+def empty_answer(
+    resource: Resource, call: Call, exc: ApiError, base_url: str
+) -> EmptyAnswer | None:
+    """The spec's "no rows" rule an error answer matches (its notice), else None.
+
+    Raises:
+        NotFoundError: a 404 that is not the API's own answer for a missing object (its
+            error id differs, or there is no JSON body: a proxy, a wrong base URL).
+    """
+    method = call.method
+    rule = method.empty_answer(exc.status, exc.api_id, exc.api_message)
+    if rule is not None:
+        return rule
+    if isinstance(exc, NotFoundError) and any(r.status == 404 for r in method.empty_on):
+        expected = next(r.error_id for r in method.empty_on if r.status == 404)
+        raise NotFoundError(
+            f"{resource.qualified_name}: {exc} That 404 is not the API's answer for a missing "
+            f"object (error id {exc.api_id!r}, not {expected!r}), so it is not read as zero "
+            f"rows: check the API URL ({base_url}) and any proxy in between.",
+            status=exc.status,
+            method=exc.method,
+            url=exc.url,
+            request_id=exc.request_id,
+            api_id=exc.api_id,
+            api_message=exc.api_message,
+        ) from exc
+    return None
+
+
+def miscounted(
+    resource: Resource, call: Call, total: int, number: int, held: int, expected: int
+) -> ResponseError:
+    """The error for a page holding another number of records than a steady total implies."""
+    return ResponseError(
+        f"{resource.qualified_name}: GET {call.path}: meta.total said {total} on every page "
+        f"read, but page {number} held {held} records where {expected} were due at "
+        f"{call.per_page} per page. The API's count and its items disagree, so the rows cannot "
+        "be known to be complete and none are returned; this is the API's answer, not the "
+        "query's fault. Single pages can still be read as the API gives them, with "
+        f"page = N (and per_page = {call.per_page}).",
+        status=200,
+        method="GET",
+        url=call.path,
+    )
+
+
+def changed(resource: Resource, call: Call, what: str) -> ListChangedError:
+    """The error for a list that changed while it was read (a rerun reads it afresh)."""
+    return ListChangedError(
+        f"{resource.qualified_name}: the list at {call.path} changed while it was being read "
+        f"({what}); "
+        "rows could be missing or repeated, so the statement stops rather than return them. "
+        "Run it again."
+    )

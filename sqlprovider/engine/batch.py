@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlprovider.engine.fetch import Fetcher, first_page
+from sqlprovider.engine.fetch import Fetcher
+from sqlprovider.engine.pages import first_page
 from sqlprovider.engine.plan import Call, plan_calls
 from sqlprovider.engine.rows import dig
 from sqlprovider.engine.statement import Statement

@@ -1,48 +1,29 @@
-"""Run a statement's calls in parallel and stream their records in a stable order.
+"""Run a statement's calls in parallel and stream their pages in a stable order.
 
 Every call's first page starts at once (bounded by the pool), so an IN list of 200 Droplets costs
-about 200 / concurrency round trips. A paginated list reads page 1, learns `meta.total`, then
-keeps a window of later pages in flight while the caller consumes earlier ones: rows stream as
-pages arrive and memory holds a few pages, not the whole result. A list that changes while it
-is read (its total moves) fails the statement instead of returning a subset or duplicates, and
-says to run it again; pages that do not add up to a total that stays put are the API's own
-inconsistency, which a rerun would not fix, and fail saying what was seen. Every answer is
-checked (`answers`): its shape, the key a keyed call asked for, a repeated identity, a total
-that is not a count, a page count beyond any real list. A list whose total stays put can
-still lose a record to a delete plus a create between two page reads (offset pagination shifts
-it onto a page already read): the first page is read once more alongside the last window, and
-a first page that changed fails the statement. Imports `http`, `engine.*`, `spec` and `errors`.
+about 200 / concurrency round trips. Each request goes through the statement's memo (an
+identical call is made once) and the account's client, on a bounded thread pool; how the pages
+of one list are read and checked is `engine.pages`, what each answer must hold `engine.answers`.
+Imports `http`, `engine.*`, `spec` and `errors`.
 """
 
 from __future__ import annotations
 
-import math
-from collections import deque
 from collections.abc import Generator, Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from sqlprovider.engine.answers import MAX_PAGES, Identities, bad_answer, check_keys, total_of
-from sqlprovider.engine.estimate import FROM_TOTAL, MADE, NO_TOTAL, PER_KEY, SKIPPED, Collector
+from sqlprovider.engine.answers import MAX_PAGES
+from sqlprovider.engine.estimate import MADE, PER_KEY, SKIPPED
+from sqlprovider.engine.pages import Page, call_pages, endpoint, first_page, interrupted
 from sqlprovider.engine.plan import Call
-from sqlprovider.engine.rows import dig, records_of
 from sqlprovider.engine.statement import Statement
-from sqlprovider.errors import (
-    ApiError,
-    ListChangedError,
-    NotFoundError,
-    OperationalError,
-    ResponseError,
-)
+from sqlprovider.errors import ApiError
 from sqlprovider.http import ApiClient
 from sqlprovider.http.inflight import MAX_IN_FLIGHT
 from sqlprovider.spec import Pagination, Resource
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
-
-#: One page ready for the cursor: (its records, the whole response body, echoed parameters).
-#: Pages rather than records travel through the generators: per-row overhead is the hot path.
-Page = tuple[list[dict[str, Any]], Any, dict[str, Any]]
 
 
 class Fetcher:
@@ -122,7 +103,7 @@ class Fetcher:
 
             if estimate is not None and call.method.path_params:
                 # Estimating: a keyed call is counted, not sent (see engine.estimate).
-                estimate.count(_endpoint(call), 1, PER_KEY)
+                estimate.count(endpoint(call), 1, PER_KEY)
                 skipped: Future[Any] = Future()
                 skipped.set_result(SKIPPED)
                 return skipped
@@ -132,7 +113,7 @@ class Fetcher:
             bounded = key if retain == "bounded" else None
             if payload is None:
                 if estimate is not None:
-                    estimate.count(_endpoint(call), 1, MADE)
+                    estimate.count(endpoint(call), 1, MADE)
                 return self.pool.submit(self._get, resource, call.path, query, statement, bounded)
             if bounded is not None:
                 statement.keep_in_flight_only(key)  # the response cache keeps it already
@@ -244,149 +225,10 @@ class Fetcher:
         window: int | None = None,
         recheck: bool = True,
     ) -> Generator[Page, None, None]:
-        """Every page of one call, starting from the future of its first; later pages are
-        started only when the caller asks past the first.
+        """Every page of one call, starting from the future of its first (see `engine.pages`)."""
+        return call_pages(self, resource, call, first, statement, window, recheck)
 
-        Args:
-            recheck: read the first page again with the last window of a multi-page list, to
-                see a record lost to a delete plus a create between page reads (a caller that
-                confirms what it misses another way passes False).
-        """
-        try:
-            body = outcome(first)
-        except ApiError as exc:
-            if not self._is_empty_answer(resource, call, exc, statement):
-                raise
-            return
-        if body is SKIPPED:
-            return
-        where = call.path
-        records = list(records_of(body, call.method, where))
-        check_keys(resource, call, records)
-        yield records, body, call.echo
-        if not call.method.paginated or call.page is not None:
-            return
-        total = total_of(resource, call, body, self.pagination.total)
-        if statement.estimate is not None and resource.qualified_name not in (
-            statement.retained_sources or ()
-        ):
-            # Estimating, and no join needs this list's values: count its pages, send none.
-            self._count_later_pages(call, statement.estimate, body, total)
-            return
-        identities = Identities(resource, call)
-        identities.add(1, records)
-        if total is not None and call.per_page:
-            yield from self._later_pages(
-                resource,
-                call,
-                statement,
-                total,
-                len(records),
-                window or self.window,
-                identities,
-                recheck,
-            )
-        else:
-            yield from self._follow_links(resource, call, statement, body, identities)
-
-    def _is_empty_answer(
-        self, resource: Resource, call: Call, exc: ApiError, statement: Statement
-    ) -> bool:
-        """Whether an error answer is one the spec declares as "no rows"; notes it if so.
-
-        Raises:
-            NotFoundError: a 404 that is not the API's own answer for a missing object (its
-                error id differs, or there is no JSON body: a proxy, a wrong base URL).
-        """
-        method = call.method
-        rule = method.empty_answer(exc.status, exc.api_id, exc.api_message)
-        if rule is not None:
-            keys = ", ".join(f"{name} {call.echo.get(name)}" for name in method.path_params)
-            statement.note(f"{resource.qualified_name}: {keys or call.path}: {rule.notice}, 0 rows")
-            return True
-        if isinstance(exc, NotFoundError) and any(r.status == 404 for r in method.empty_on):
-            expected = next(r.error_id for r in method.empty_on if r.status == 404)
-            raise NotFoundError(
-                f"{resource.qualified_name}: {exc} That 404 is not the API's answer for a missing "
-                f"object (error id {exc.api_id!r}, not {expected!r}), so it is not read as zero "
-                f"rows: check the API URL ({self.client.base_url}) and any proxy in between.",
-                status=exc.status,
-                method=exc.method,
-                url=exc.url,
-                request_id=exc.request_id,
-                api_id=exc.api_id,
-                api_message=exc.api_message,
-            ) from exc
-        return False
-
-    def _later_pages(
-        self,
-        resource: Resource,
-        call: Call,
-        statement: Statement,
-        total: int,
-        seen: int,
-        window: int,
-        identities: Identities,
-        recheck: bool,
-    ) -> Iterator[Page]:
-        assert call.per_page is not None
-        last_page = max(1, math.ceil(total / call.per_page))
-        if last_page > self.max_pages:
-            raise bad_answer(
-                resource,
-                call,
-                f"{'.'.join(self.pagination.total)} is {total}, {last_page} pages at "
-                f"{call.per_page} per page: more than the {self.max_pages} one statement may "
-                "read (more than the API's hourly request budget)",
-            )
-        pending: deque[tuple[int, Future[Any]]] = deque()
-        again: Future[Any] | None = None
-        # Cached answers are a snapshot already: reading page 1 again would read the cache.
-        cached = self.client.cache_ttl > 0
-        next_page = 2
-        try:
-            while pending or next_page <= last_page:
-                while next_page <= last_page and len(pending) < window:
-                    pending.append((next_page, self.start(resource, call, statement, next_page)))
-                    next_page += 1
-                if again is None and recheck and next_page > last_page > 1 and not cached:
-                    again = self._fresh(resource, call, statement, 1)
-                number, future = pending.popleft()
-                body = outcome(future)
-                now_total = total_of(resource, call, body, self.pagination.total)
-                if now_total != total:
-                    raise _changed(
-                        resource,
-                        call,
-                        f"meta.total went from {total} to {now_total} by page {number}",
-                    )
-                records = list(records_of(body, call.method, call.path))
-                expected = min(call.per_page, total - (number - 1) * call.per_page)
-                if len(records) != expected:
-                    # The total did not move, so nothing was added or removed: a rerun would
-                    # read the same disagreement.
-                    raise _miscounted(resource, call, total, number, len(records), expected)
-                check_keys(resource, call, records)
-                identities.add(number, records)
-                seen += len(records)
-                yield records, body, call.echo
-            if again is not None:
-                self._same_first_page(resource, call, outcome(again), total, identities)
-                again = None
-        finally:
-            for _, future in pending:
-                future.cancel()
-            if again is not None:
-                again.cancel()
-        if seen != total:
-            raise _changed(
-                resource, call, f"the pages held {seen} records but meta.total said {total}"
-            )
-
-    def _fresh(
-        self, resource: Resource, call: Call, statement: Statement, page: int
-    ) -> Future[Any]:
+    def fresh(self, resource: Resource, call: Call, statement: Statement, page: int) -> Future[Any]:
         """A second request for one page: its own memo entry, as the first read holds the other
         (a join's key query and its outer loop read the same list: one second read serves both).
         """
@@ -397,119 +239,7 @@ class Fetcher:
 
         def submit() -> Future[Any]:
             if statement.estimate is not None:
-                statement.estimate.count(_endpoint(call), 1, MADE)
+                statement.estimate.count(endpoint(call), 1, MADE)
             return self.pool.submit(self._get, resource, call.path, query, statement, bounded)
 
         return statement.shared(("again", key), submit, retain=retain or "bounded")
-
-    def _same_first_page(
-        self, resource: Resource, call: Call, body: Any, total: int, identities: Identities
-    ) -> None:
-        """Fail when the first page read again differs from its first read (same total)."""
-        records = list(records_of(body, call.method, call.path))
-        again = Identities(resource, call)
-        again.add(1, records)
-        now_total = total_of(resource, call, body, self.pagination.total)
-        if now_total == total and again.first == identities.first:
-            return
-        raise _changed(
-            resource,
-            call,
-            "its first page, read again after the last, no longer holds the same records "
-            f"(meta.total {total}, then {now_total}): a record was removed and another added "
-            "between page reads, which shifts records across pages",
-        )
-
-    def _follow_links(
-        self,
-        resource: Resource,
-        call: Call,
-        statement: Statement,
-        body: Any,
-        identities: Identities,
-    ) -> Iterator[Page]:
-        """For a list without `meta.total`: read page after page while a next link is given.
-
-        Bounded: a page repeating an identity fails (a link back to an earlier page), and so
-        do an empty page that still links onwards and more pages than `max_pages`.
-        """
-        page = 1
-        while isinstance(dig(body, self.pagination.next_link), str):
-            if page >= self.max_pages:
-                raise bad_answer(
-                    resource, call, f"a next link on every one of {page} pages; the list never ends"
-                )
-            page += 1
-            body = outcome(self.start(resource, call, statement, page))
-            records = list(records_of(body, call.method, call.path))
-            if not records and isinstance(dig(body, self.pagination.next_link), str):
-                raise bad_answer(resource, call, f"page {page} is empty yet links to a next page")
-            check_keys(resource, call, records)
-            identities.add(page, records)
-            yield records, body, call.echo
-
-    def _count_later_pages(self, call: Call, estimate: Collector, body: Any, total: Any) -> None:
-        if isinstance(total, int) and call.per_page:
-            later = max(0, math.ceil(total / call.per_page) - 1)
-            if later and self.client.cache_ttl <= 0:
-                later += 1  # page 1 read again with the last pages (see `_same_first_page`)
-            estimate.count(_endpoint(call), later, FROM_TOTAL)
-        elif isinstance(dig(body, self.pagination.next_link), str):
-            estimate.count(_endpoint(call), 1, NO_TOTAL)
-
-
-def _endpoint(call: Call) -> str:
-    """How an estimate names the endpoint: verb and path template."""
-    return f"{call.method.verb} {call.method.path}"
-
-
-def outcome(future: Future[Any]) -> Any:
-    """The body a request's future holds, waiting for it; an interrupt is a sqlprovider error.
-
-    Raises:
-        OperationalError: the statement was interrupted (or ended) before the request finished;
-            a queued future cancelled by `Statement.finish` raises this, never the raw
-            `concurrent.futures.CancelledError`.
-    """
-    from concurrent.futures import CancelledError
-
-    try:
-        return future.result()
-    except (CancelledError, InterruptedError) as exc:
-        raise interrupted() from exc
-
-
-def interrupted() -> OperationalError:
-    """The error of a request stopped because its statement was interrupted or had ended."""
-    return OperationalError("the statement was interrupted; its pending API requests were dropped")
-
-
-def first_page(call: Call) -> int | None:
-    if not call.method.paginated:
-        return None
-    return call.page if call.page is not None else 1
-
-
-def _miscounted(
-    resource: Resource, call: Call, total: int, number: int, held: int, expected: int
-) -> ResponseError:
-    return ResponseError(
-        f"{resource.qualified_name}: GET {call.path}: meta.total said {total} on every page "
-        f"read, but page {number} held {held} records where {expected} were due at "
-        f"{call.per_page} per page. The API's count and its items disagree, so the rows cannot "
-        "be known to be complete and none are returned; this is the API's answer, not the "
-        "query's fault. Single pages can still be read as the API gives them, with "
-        f"page = N (and per_page = {call.per_page}).",
-        status=200,
-        method="GET",
-        url=call.path,
-    )
-
-
-def _changed(resource: Resource, call: Call, what: str) -> ListChangedError:
-    return ListChangedError(
-        f"{resource.qualified_name}: the list at {call.path} changed while it was being read "
-        f"({what}); "
-        "rows could be missing or repeated, so the statement stops rather than return them. "
-        "Run it again."
-    )

@@ -28,7 +28,8 @@ import apsw
 from sqlprovider.engine.batch import answer_from_list
 from sqlprovider.engine.bindings import inline_bindings
 from sqlprovider.engine.estimate import Collector
-from sqlprovider.engine.fetch import Fetcher, Page, first_page
+from sqlprovider.engine.fetch import Fetcher
+from sqlprovider.engine.pages import Page, first_page
 from sqlprovider.engine.plan import plan_calls, row_limit
 from sqlprovider.engine.statement import AccountFailure, Statement, is_aggregate
 from sqlprovider.engine.vtable import ACCOUNT_ARG, ResourceModule, TableHost

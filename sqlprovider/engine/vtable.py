@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import apsw
 
-from sqlprovider.engine.fetch import Page
+from sqlprovider.engine.pages import Page
 from sqlprovider.engine.plan import Offer, plan_index
 from sqlprovider.engine.rows import RowBuilder, row_builder
 from sqlprovider.errors import MissingKeyColumnError, NotSupportedError
