@@ -1,9 +1,9 @@
 """Check each answer against what the spec declares before its records become rows.
 
 A proxy, a load balancer or a broken deployment can answer 200 with the wrong thing: the
-record of another id, a page count that never ends, a page repeating an earlier one. SQLite
-would take those rows as the truth, so the engine checks what the spec lets it check (the key
-a keyed call asked for, the resource's `identity`, `meta.total`) and fails with the API's
+record of another id, a page count that never ends, a page repeating an earlier one (that one
+is `engine.identities`). SQLite would take those rows as the truth, so the engine checks what
+the spec lets it check (the key a keyed call asked for, `meta.total`) and fails with the API's
 answer named as the fault, and names the errors of a list read badly: one that changed under
 the reader (a rerun fixes it), pages that disagree with their own total (a rerun does not), a
 404 that is not the API's own. Imports `engine.plan`, `engine.rows`, `spec` and `errors`.
@@ -11,7 +11,6 @@ the reader (a rerun fixes it), pages that disagree with their own total (a rerun
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
 from sqlprovider.engine.plan import Call
@@ -84,80 +83,6 @@ def _same(value: Any, asked: Any) -> bool:
     if isinstance(asked, str) and isinstance(value, str):
         return value.lower() == asked.lower()
     return bool(value == asked) and type(value) is not bool
-
-
-class Identities:
-    """The identities seen so far in the pages of one list call; a repeat is refused.
-
-    A repeat means the list shifted under the reader (an object created before an earlier
-    page's end pushes its last record onto the next page) or the API served a page twice
-    (a `next` link back to page 1): either way, rows would be duplicated.
-    """
-
-    def __init__(self, resource: Resource, call: Call) -> None:
-        self.resource = resource
-        self.call = call
-        # Within one call a path key is the same on every record: the other columns tell them apart.
-        self._paths = tuple(
-            column.path
-            for column in map(resource.column, resource.identity)
-            if column.scope == "record"
-            and column.path
-            and column.parameter not in call.method.path_params
-        )
-        self._seen: dict[Hashable, int] = {}
-        #: The identities of page 1, in order (what a second read of it must show again).
-        self.first: list[Any] = []
-
-    def add(self, page: int, records: list[dict[str, Any]]) -> None:
-        """Remember the identities of page `page`.
-
-        Raises:
-            ListChangedError: an identity already seen on an earlier page (or this one).
-        """
-        paths = self._paths
-        if not paths:
-            return
-        if len(paths) == 1 and len(paths[0]) == 1:
-            # The common case (`id`): set operations in C, as this runs for every record.
-            key = paths[0][0]
-            values: list[Any] = [record.get(key) for record in records]
-        else:
-            values = [tuple(dig(record, path) for path in paths) for record in records]
-        try:
-            fresh = set(values)
-        except TypeError:  # an identity the API sent as a list or object: not comparable
-            return
-        fresh.discard(None)
-        if len(fresh) == len(values) and self._seen.keys().isdisjoint(fresh):
-            self._seen.update(dict.fromkeys(values, page))
-            if page == 1:
-                self.first = values
-            return
-        self._repeat(page, values)
-
-    def _repeat(self, page: int, values: list[Any]) -> None:
-        """Raise for the first repeated identity among `values` (unless only absent ones repeat)."""
-        seen = self._seen
-        for value in values:
-            if value is None or (isinstance(value, tuple) and _MISSING in value):
-                continue
-            earlier = seen.get(value)
-            if earlier is not None:
-                names = ", ".join(self.resource.identity)
-                raise ListChangedError(
-                    f"{self.resource.qualified_name}: GET {self.call.path}: page {page} holds "
-                    f"{names} {value!r} again (first seen on page {earlier}): the list changed "
-                    "while it was being read, or the API served a page twice. No rows are "
-                    "returned rather than duplicates. Run it again; if it repeats, the API's "
-                    "pagination is at fault, not the query."
-                )
-            seen[value] = page
-        if page == 1:
-            self.first = values
-
-    def __contains__(self, value: object) -> bool:
-        return value in self._seen
 
 
 def empty_answer(

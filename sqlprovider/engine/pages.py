@@ -20,7 +20,6 @@ from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from sqlprovider.engine.answers import (
-    Identities,
     bad_answer,
     changed,
     check_keys,
@@ -29,6 +28,7 @@ from sqlprovider.engine.answers import (
     total_of,
 )
 from sqlprovider.engine.estimate import FROM_TOTAL, NO_TOTAL, SKIPPED, Collector
+from sqlprovider.engine.identities import Identities
 from sqlprovider.engine.plan import Call
 from sqlprovider.engine.rows import dig, records_of
 from sqlprovider.engine.statement import Statement
