@@ -15,7 +15,6 @@ Imports `errors` and `http` (the token type and the defaults of its bounds) only
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -317,6 +316,8 @@ class ConnectOptions:
         listing = ", ".join(known)
         for name in values:
             if name not in known:
+                import difflib  # only a wrong name needs it
+
                 close = difflib.get_close_matches(name, known, n=2)
                 hint = f"did you mean {' or '.join(close)}?" if close else f"known: {listing}"
                 raise OptionError(name, f"is not a connection option; {hint}")

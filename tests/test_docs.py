@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ import sqlprovider
 from sqlprovider.cli.main import build_parser, main
 from sqlprovider.spec import docs as docgen
 from sqlprovider.spec import guides, load_providers
+from sqlprovider.spec.record import replace
 
 REPO = Path(__file__).resolve().parents[1]
 PROVIDERS = load_providers()
@@ -88,7 +88,7 @@ def test_hidden_and_key_columns_are_marked() -> None:
 def test_a_missing_description_is_refused() -> None:
     resource = RESOURCES[0]
     column = resource.columns[0]
-    broken = dataclasses.replace(resource, columns=(dataclasses.replace(column, description=" "),))
+    broken = replace(resource, columns=(replace(column, description=" "),))
     with pytest.raises(ValueError, match="no description"):
         docgen.render_resource(broken)
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,6 +182,8 @@ def read_token(args: argparse.Namespace) -> str | None:
     if getattr(args, "token_file", None) is not None:
         return _token_from_file(args.token_file)
     if getattr(args, "token_prompt", False):
+        import getpass  # only the prompt needs it (it loads the terminal modules)
+
         return getpass.getpass("DigitalOcean API token: ")
     token: str | None = getattr(args, "token", None)
     return token

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable, Sequence
@@ -50,6 +49,8 @@ def _table(columns: Sequence[str], rows: Rows) -> str:
 
 
 def _csv(columns: Sequence[str], rows: Rows) -> str:
+    import csv  # only this format needs it
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)

@@ -113,7 +113,7 @@ def run_query(args: argparse.Namespace) -> int:
                         cursor.execute(("EXPLAIN API " if args.estimate else "") + sql, bound)
                     finally:
                         # A write's calls (or a dry run's plan), also when it failed part-way.
-                        for line in connection.session.writer.take_report():
+                        for line in connection.session.take_write_report():
                             sys.stderr.write(line + "\n")
                     columns = [d[0] for d in cursor.description or ()]
                     if columns:

@@ -246,7 +246,7 @@ class ProviderShell(apsw.shell.Shell):
         and the calls a write sent (or, in a dry run, would send)."""
         for text in statement.warnings:
             self.write(self.stderr, f"warning: {text}\n")
-        for line in self.connection.session.writer.take_report():
+        for line in self.connection.session.take_write_report():
             self.write(self.stderr, line + "\n")
 
     @contextlib.contextmanager

@@ -20,8 +20,23 @@ import apsw
 from sqlprovider.engine.account_tables import ERROR_COLUMNS, AccountsTable, error_rows
 from sqlprovider.engine.computed_rows import ComputedRowsCursor, Row
 from sqlprovider.engine.session import Session
-from sqlprovider.engine.writer import CHANGE_COLUMNS
 from sqlprovider.spec import Provider, Recipe, Resource
+
+#: Columns of `sqlprovider_changes`, one row per call of the last write sent or
+#: previewed (the rows are `Writer.change_rows`).
+CHANGE_COLUMNS = [
+    "batch",
+    "table_name",
+    "key",
+    "action",
+    "method",
+    "path",
+    "body",
+    "status",
+    "action_id",
+    "attempts",
+    "error",
+]
 
 
 class StaticTable:
@@ -115,7 +130,7 @@ def install_metadata(connection: apsw.Connection, session: Session, provider: Pr
             ["name", "value"],
             lambda: list(session.last_stats().items()),
         ),
-        "sqlprovider_changes": (CHANGE_COLUMNS, session.writer.change_rows),
+        "sqlprovider_changes": (CHANGE_COLUMNS, lambda: session.writer.change_rows()),
         "sqlprovider_account_errors": (list(ERROR_COLUMNS), lambda: error_rows(session)),
     }
     for name, (columns, rows) in tables.items():

@@ -21,23 +21,28 @@ import logging
 import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apsw
 
-from sqlprovider.engine.batch import answer_from_list
-from sqlprovider.engine.bindings import inline_bindings
 from sqlprovider.engine.estimate import Collector
-from sqlprovider.engine.fetch import Fetcher
-from sqlprovider.engine.pages import Page, first_page
-from sqlprovider.engine.plan import plan_calls, row_limit
 from sqlprovider.engine.statement import AccountFailure, Statement, is_aggregate
 from sqlprovider.engine.vtable import ACCOUNT_ARG, ResourceModule, TableHost
-from sqlprovider.engine.writer import Writer
 from sqlprovider.errors import ApiError, Error, OperationalError, ProgrammingError
 from sqlprovider.http import Account, ApiClient, Config
 from sqlprovider.options import ConnectOptions
 from sqlprovider.spec import Provider, Resource
+
+if TYPE_CHECKING:
+    # What a statement that reads an API table needs (requests, paging, writes) is imported
+    # by the first such statement, not at connect: `SELECT 1` and the metadata tables never
+    # pay for it. The names are here for the annotations only.
+    from sqlprovider.engine.fetch import Fetcher
+    from sqlprovider.engine.pages import Page
+    from sqlprovider.engine.writer import Writer
+
+    #: One page for the cursor, with the name of the account it came from.
+    AccountPage = tuple[str, Page]
 
 _logger = logging.getLogger(__name__)
 
@@ -54,10 +59,6 @@ def _may_join(lowered_sql: str) -> bool:
     on the first statement of a process).
     """
     return _SECOND_TABLE.search(lowered_sql) is not None
-
-
-#: One page for the cursor, with the name of the account it came from.
-AccountPage = tuple[str, Page]
 
 
 class Session:
@@ -94,19 +95,9 @@ class Session:
         self.skip_failed = self.options.on_account_error == "skip"
         self.client = self.accounts[0].client
         self.max_per_page = provider.pagination.max_per_page
-        several = len(self.accounts) > 1
-        self.fetchers = {
-            account.name: Fetcher(
-                account.client,
-                max_concurrency,
-                provider.pagination,
-                window=max_concurrency,
-                account=account.name,
-                name_errors=several,
-            )
-            for account in self.accounts
-        }
-        self.fetcher = self.fetchers[self.accounts[0].name]
+        self._max_concurrency = max_concurrency
+        self._fetchers: dict[str, Fetcher] | None = None
+        self._writer: Writer | None = None
         self.statement = Statement(None)
         self.previous = self.statement
         #: The accounts configured (selected or not), for `sqlprovider_accounts`.
@@ -127,9 +118,46 @@ class Session:
         self._live: dict[Any, Statement] = {}
         #: Called with each statement as it starts (the shell's warnings and progress).
         self.listeners: list[Callable[[Statement], None]] = []
-        self.writer = Writer(self, provider, self.options)
         #: Set by `estimate()`: statements then count their keyed calls instead of sending them.
         self.estimating: Collector | None = None
+
+    @property
+    def fetchers(self) -> dict[str, Fetcher]:
+        """Each account's `Fetcher` by account name, made when a statement first needs one."""
+        if self._fetchers is None:
+            from sqlprovider.engine.fetch import Fetcher
+
+            several = len(self.accounts) > 1
+            self._fetchers = {
+                account.name: Fetcher(
+                    account.client,
+                    self._max_concurrency,
+                    self.provider.pagination,
+                    window=self._max_concurrency,
+                    account=account.name,
+                    name_errors=several,
+                )
+                for account in self.accounts
+            }
+        return self._fetchers
+
+    @property
+    def fetcher(self) -> Fetcher:
+        """The default account's `Fetcher`."""
+        return self.fetchers[self.accounts[0].name]
+
+    @property
+    def writer(self) -> Writer:
+        """Plans, stages and sends the connection's writes (made at the first write)."""
+        if self._writer is None:
+            from sqlprovider.engine.writer import Writer
+
+            self._writer = Writer(self, self.provider, self.options)
+        return self._writer
+
+    def take_write_report(self) -> list[str]:
+        """The writer's lines for batches not yet reported; none when nothing was written."""
+        return self._writer.take_report() if self._writer is not None else []
 
     def install(self) -> None:
         """Register every resource as an eponymous module and trace statements.
@@ -163,7 +191,7 @@ class Session:
     def close(self) -> None:
         """Stop workers and release HTTP connections."""
         self.statement.finish(abandon=True)
-        for fetcher in self.fetchers.values():
+        for fetcher in (self._fetchers or {}).values():
             fetcher.close()
         for account in self.accounts:
             account.client.close()
@@ -190,7 +218,8 @@ class Session:
         self.statement.estimate = self.estimating
         # Planning is over once a statement runs: its refusals explain nothing later on.
         self.refusals.clear()
-        self.writer.forget_rows()
+        if self._writer is not None:
+            self._writer.forget_rows()
         for listener in self.listeners:
             listener(self.statement)
 
@@ -252,6 +281,9 @@ class Session:
             InvalidParameterError: a value the API would reject; nothing has been sent.
             ProgrammingError: an `account` value that names no account of this connection.
         """
+        from sqlprovider.engine.batch import answer_from_list
+        from sqlprovider.engine.plan import plan_calls, row_limit
+
         names, values, wanted = self._split_account(names, values)
         limit = row_limit(names, values)
         calls = plan_calls(resource, names, values, self.max_per_page, limit=limit)
@@ -352,6 +384,7 @@ class Session:
             return ()
         if not any(name in sql.lower() for name in self._keyed_names):
             return ()
+        from sqlprovider.engine.bindings import inline_bindings
         from sqlprovider.engine.joins import key_sources  # sqlglot: imported only when needed
 
         # Bound values written in as literals: a condition with `?` then narrows the key query
@@ -369,6 +402,10 @@ class Session:
     ) -> None:
         if resource.qualified_name in statement.prefetched or self._in_key_query:
             return
+        from sqlprovider.engine.batch import answer_from_list
+        from sqlprovider.engine.pages import first_page
+        from sqlprovider.engine.plan import plan_calls, row_limit
+
         sources = [
             s
             for s in self._key_sources(statement)

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import apsw
 
-from sqlprovider.engine.pages import Page
-from sqlprovider.engine.plan import Offer, plan_index
-from sqlprovider.engine.rows import RowBuilder, row_builder
 from sqlprovider.errors import MissingKeyColumnError, NotSupportedError
 from sqlprovider.spec import Resource
 
 if TYPE_CHECKING:
+    # Planning and reading rows are imported by the first statement that plans a table (in
+    # BestIndex and Open), so registering the tables at connect stays cheap.
+    from sqlprovider.engine.pages import Page
+    from sqlprovider.engine.rows import RowBuilder
     from sqlprovider.engine.writer import Writer
     from sqlprovider.http import Account
 
@@ -107,6 +108,8 @@ class ResourceModule:
 
     def BestIndexObject(self, info: apsw.IndexInfo) -> bool:  # noqa: N802
         """Push down what the API can take; refuse plans that cannot supply a required key."""
+        from sqlprovider.engine.plan import Offer, plan_index
+
         offers = []
         account_offer: int | None = None
         for i in range(info.nConstraint):
@@ -169,6 +172,8 @@ class ResourceModule:
         """The row builder for a set of used columns (cached: plans repeat)."""
         builder = self._builders.get(used)
         if builder is None:
+            from sqlprovider.engine.rows import row_builder
+
             columns = frozenset(int(i) for i in used.split(",") if i)
             builder = self._builders[used] = row_builder(self.resource, columns)
         return builder

@@ -28,21 +28,6 @@ if TYPE_CHECKING:
 
 _logger = logging.getLogger(__name__)
 
-#: Columns of `sqlprovider_changes`, one row per call of the last write sent or previewed.
-CHANGE_COLUMNS = [
-    "batch",
-    "table_name",
-    "key",
-    "action",
-    "method",
-    "path",
-    "body",
-    "status",
-    "action_id",
-    "attempts",
-    "error",
-]
-
 
 class Writer:
     """The staged writes of one connection (one SQLite handle, so one thread at a time)."""

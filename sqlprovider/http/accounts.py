@@ -25,7 +25,6 @@ and `errors`.
 from __future__ import annotations
 
 import os
-import shlex
 import stat
 import sys
 import threading
@@ -259,6 +258,8 @@ def _parse_account(name: str, entry: Any, where: str) -> AccountConfig:
         if not isinstance(value, str) or not value.strip():
             raise InterfaceError(f"{where}: [accounts.{name}] {key} must be a non-empty string")
     command = entry.get("token_command")
+    if command:
+        import shlex  # only a config file's token_command needs it
     token = entry.get("token")
     return AccountConfig(
         name=name,

@@ -11,8 +11,6 @@ sqlprovider.
 
 from __future__ import annotations
 
-import socket
-import ssl
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -52,6 +50,11 @@ def describe_transport_error(exc: BaseException, url: str = "", timeout: float =
     if parts is not None and parts.hostname:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         where = f"{parts.hostname}:{port}"
+    # Here, not at the top: only a failed request needs them, and `ssl` costs every start a
+    # few ms (a request that failed in TLS has imported it already).
+    import socket
+    import ssl
+
     chain = list(_chain(exc))
     for item in chain:
         if isinstance(item, ConnectionRefusedError):

@@ -18,7 +18,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
-from email.utils import parsedate_to_datetime
 
 from sqlprovider.http.waits import WaitBudget
 
@@ -193,6 +192,9 @@ def _http_date(value: str | None) -> float | None:
     """The epoch seconds of an HTTP `Date` header, or None when absent or unreadable."""
     if not value:
         return None
+    # Here, not at the top: `email` costs every start a few ms, before any answer has a date.
+    from email.utils import parsedate_to_datetime
+
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):

@@ -1,16 +1,18 @@
-"""The provider specification as frozen dataclasses: what a resource is, with no I/O.
+"""The provider specification as frozen records: what a resource is, with no I/O.
 
 Everything the engine, the docs and the metadata tables know about a resource comes from here;
 there is no per-resource Python anywhere else. The write vocabulary (`Write` and its parts) is in
-`spec.write_model`. Imports nothing of the package at run time.
+`spec.write_model`. Imports only `spec.record` (frozen dataclasses without their import-time
+code generation).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+
+from sqlprovider.spec.record import Record, field
 
 if TYPE_CHECKING:
     from sqlprovider.spec.write_model import Write
@@ -37,8 +39,7 @@ RAW_COLUMN = "raw"
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
-@dataclass(frozen=True)
-class Pagination:
+class Pagination(Record):
     """How the provider's list endpoints paginate."""
 
     page_param: str
@@ -48,8 +49,7 @@ class Pagination:
     total: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(Record):
     """The meaning of an API filter on a record: `column` holds the value (``element``: as one
     item of a JSON array, such as a tag in ``tags``; ``value``: as the whole value;
     ``negation``: a boolean filter true where the boolean column is false, such as images'
@@ -60,8 +60,7 @@ class Match:
     kind: Literal["element", "value", "negation", "api"] = "element"
 
 
-@dataclass(frozen=True)
-class AccountInfo:
+class AccountInfo(Record):
     """The call that says whose token it is (the team columns of `sqlprovider_accounts`).
 
     Attributes:
@@ -75,8 +74,7 @@ class AccountInfo:
     team_uuid: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Parameter:
+class Parameter(Record):
     """One API parameter of a resource, which SQL supplies through `column = value`.
 
     Attributes:
@@ -125,8 +123,7 @@ class Parameter:
         return self.api_name or self.name
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(Record):
     """One HTTP request shape: verb, path template, and where its records sit in the answer.
 
     Reads (`Method`) and writes share it, so the client, the docs and the metadata tables have
@@ -148,8 +145,7 @@ class Operation:
         return tuple(_PLACEHOLDER.findall(self.path))
 
 
-@dataclass(frozen=True)
-class EmptyAnswer:
+class EmptyAnswer(Record):
     """An error answer of one method that means "nothing here": zero rows, plus a notice.
 
     A 404 for a Droplet that does not exist is the SQL answer "no backups", but a silent one is
@@ -178,8 +174,7 @@ class EmptyAnswer:
         return self.message is None or self.message.casefold() in (message or "").casefold()
 
 
-@dataclass(frozen=True)
-class Method:
+class Method(Record):
     """One HTTP endpoint that can produce the resource's rows (a read: SQL SELECT).
 
     Attributes:
@@ -235,8 +230,7 @@ class Method:
         return self.path_params + self.query
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(Record):
     """One SQL column and where its value comes from.
 
     Attributes:
@@ -262,16 +256,14 @@ class Column:
         return SQLITE_TYPES[self.type]
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(Record):
     """A query shown in the docs and run against the sandbox by the tests."""
 
     description: str
     sql: str
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(Record):
     """One SQL table backed by one or more API endpoints.
 
     Attributes:
@@ -327,8 +319,7 @@ class Resource:
         return any(method.paginated for method in self.methods)
 
 
-@dataclass(frozen=True)
-class Service:
+class Service(Record):
     """A group of resources, one spec file."""
 
     name: str
@@ -336,8 +327,7 @@ class Service:
     resources: tuple[Resource, ...]
 
 
-@dataclass(frozen=True)
-class RecipeParameter:
+class RecipeParameter(Record):
     """A named value a recipe's SQL takes as `:name` (bound, never pasted into the SQL)."""
 
     name: str
@@ -345,8 +335,7 @@ class RecipeParameter:
     description: str
 
 
-@dataclass(frozen=True)
-class Recipe:
+class Recipe(Record):
     """A question people ask about their account, answered by one runnable SQL statement.
 
     Attributes:
@@ -370,8 +359,7 @@ class Recipe:
         return {p.name: p.default for p in self.parameters}
 
 
-@dataclass(frozen=True)
-class Provider:
+class Provider(Record):
     """Everything the engine serves: the provider, its services and their resources."""
 
     name: str

@@ -4,12 +4,11 @@
 `parameters:`, `methods:` and `columns:` mappings into the frozen model, adding what the spec
 leaves implied (the page parameters of a paginated method, a hidden column per parameter, the
 raw record column) and appending every problem, with its key path, to the loader's one list.
-Imports only `spec.model`.
+Imports only `spec.model` and `spec.record`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
 from sqlprovider.spec.model import (
@@ -24,6 +23,7 @@ from sqlprovider.spec.model import (
     Parameter,
     ParameterType,
 )
+from sqlprovider.spec.record import Record, replace
 
 _PARAMETER_KEYS = {
     "in",
@@ -67,8 +67,7 @@ _PARAMETER_COLUMN_TYPES: dict[str, ColumnType] = {
 }
 
 
-@dataclass(frozen=True)
-class ProviderContext:
+class ProviderContext(Record):
     """What every resource of a provider inherits from provider.yaml (the loader makes one per
     provider)."""
 

@@ -1,20 +1,20 @@
-"""The write vocabulary of the spec as frozen dataclasses: what an UPDATE or INSERT sends, per row.
+"""The write vocabulary of the spec as frozen records: what an UPDATE or INSERT sends, per row.
 
 A resource's `writes:` entry becomes a `Write`: the request (`Operation`, shared with reads), the
 transitions that choose a call for each row change, the checks made before sending, and how a
-lost answer is confirmed and a created record followed. No I/O. Imports only `spec.model`.
+lost answer is confirmed and a created record followed. No I/O. Imports only `spec.model` and
+`spec.record`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlprovider.spec.model import Operation
+from sqlprovider.spec.record import Record
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(Record):
     """A value a write sends must be one that another table lists (checked before sending).
 
     Attributes:
@@ -31,8 +31,7 @@ class Check:
     match: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(Record):
     """Which call a row change sends: conditions on the row before and after, and a body.
 
     Attributes:
@@ -51,8 +50,7 @@ class Transition:
     body: Any
 
 
-@dataclass(frozen=True)
-class Confirm:
+class Confirm(Record):
     """How to learn whether a write whose answer was lost (5xx, timeout, reset) was carried out.
 
     Attributes:
@@ -69,8 +67,7 @@ class Confirm:
     started: str
 
 
-@dataclass(frozen=True)
-class Wait:
+class Wait(Record):
     """How to follow a created record until it is finished (``wait=True``).
 
     Attributes:
@@ -86,8 +83,7 @@ class Wait:
     failed: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Write:
+class Write(Record):
     """What one SQL write statement (UPDATE or INSERT) on a resource sends, per row.
 
     Attributes:

@@ -19,7 +19,6 @@ A three-part name under a known provider that is no table is an error with a "di
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 
 from sqlprovider.errors import ProgrammingError
@@ -135,6 +134,8 @@ def unknown_name(
 def _hint(typed: str, known: list[str], ambiguous: list[str]) -> str:
     if len(ambiguous) > 1:
         return "it is ambiguous: write one of " + ", ".join(ambiguous)
+    import difflib  # only a wrong name needs it
+
     lowered = typed.lower()
     last = {k.rsplit(".", 1)[-1]: k for k in known}
     close = difflib.get_close_matches(lowered, known, n=3, cutoff=0.6)
