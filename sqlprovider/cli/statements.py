@@ -8,19 +8,19 @@ Parameters: `--param VALUE` binds the next `?` of the script (statements take th
 each as many as it has placeholders), `--param NAME=VALUE` binds `:NAME` (or `@NAME`, `$NAME`)
 wherever it appears. A value that reads as an integer or a real number is bound as one, as the
 sqlite3 CLI's `.parameter set` does; quote it (`'007'`) to bind text. Imports nothing from
-sqlprovider but `errors`.
+sqlprovider but `errors` and `spec.record`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import apsw
 
 from sqlprovider.errors import InterfaceError
+from sqlprovider.spec.record import Record
 
 #: Quoted text and comments (skipped), and the placeholders SQLite knows.
 _TOKEN = re.compile(
@@ -55,8 +55,7 @@ def _has_code(text: str) -> bool:
     return bool(stripped.replace(";", "").strip())
 
 
-@dataclass(frozen=True)
-class Parameters:
+class Parameters(Record):
     """The values given with `--param`: positional ones for `?`, named ones for `:name`."""
 
     positional: tuple[Any, ...] = ()

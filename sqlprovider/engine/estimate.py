@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from sqlprovider.spec.record import Record
 
 #: What a skipped call's future holds instead of a response body.
 SKIPPED = object()
@@ -29,8 +30,7 @@ PER_KEY = "estimate: one call per key, one page each"
 NO_TOTAL = "estimate: the list gives no total, at least one more page"
 
 
-@dataclass(frozen=True)
-class EndpointCount:
+class EndpointCount(Record):
     """The requests one endpoint gets for one reason."""
 
     endpoint: str
@@ -43,8 +43,7 @@ class EndpointCount:
         return self.basis.startswith("estimate")
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(Record):
     """Requests per endpoint, the time they take under the rate limits, the budget share."""
 
     counts: tuple[EndpointCount, ...]

@@ -18,8 +18,8 @@ the file (as ssh treats a private key); sqlprovider never writes one there. With
 is one account, `default`, whose token comes from the provider's variables as before.
 
 An `Account` is what the engine threads through: a name, a base URL and the `ApiClient` that
-holds the token. It is what the hidden `account` column of every row says. Imports `http.*`
-and `errors`.
+holds the token. It is what the hidden `account` column of every row says. Imports `http.*`,
+`spec.record` and `errors`.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ import stat
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlprovider.errors import InterfaceError
 from sqlprovider.http.auth import Token
 from sqlprovider.http.client import ApiClient
+from sqlprovider.spec.record import Record
 
 #: Environment variable naming the config file.
 CONFIG_ENV = "SQLPROVIDER_CONFIG"
@@ -49,8 +49,7 @@ _command_tokens: dict[tuple[str, ...], Token] = {}
 _command_lock = threading.Lock()
 
 
-@dataclass(frozen=True)
-class AccountConfig:
+class AccountConfig(Record):
     """How one named account gets its token and base URL (no secret is shown by repr).
 
     Attributes:
@@ -94,8 +93,7 @@ class AccountConfig:
         return None
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Record):
     """The accounts a config file (or mapping) names, and which ones are used by default.
 
     Attributes:
@@ -311,8 +309,7 @@ def _split(names: str) -> list[str]:
     return [name.strip() for name in names.split(",") if name.strip()]
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(Record):
     """One account as a connection uses it: the value every row's `account` column names.
 
     Attributes:

@@ -12,8 +12,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from sqlprovider.spec.record import Record
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
 CacheKey = tuple[str, str, str, str, tuple[tuple[str, str], ...]]
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(Record):
     """A response body, with its parsed JSON when this caller (or its twin) just parsed it."""
 
     body: bytes

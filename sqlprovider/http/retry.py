@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+
+from sqlprovider.spec.record import Record
 
 #: Statuses that say "try again later"; every other 4xx is final.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(Record):
     """Exponential backoff with full jitter, bounded in attempts and in each wait.
 
     Attributes:

@@ -29,16 +29,15 @@ _LIKE = r"(?:\s+LIKE\s+('(?:[^']|'')*'))?"
 _END = r"\s*;?\s*$"
 
 _EXTENDED = r"(EXTENDED\s+)?"
-_SHOW_PROVIDERS = re.compile(rf"^\s*SHOW\s+{_EXTENDED}PROVIDERS{_LIKE}{_END}", re.I)
-_SHOW_SERVICES = re.compile(
-    rf"^\s*SHOW\s+{_EXTENDED}SERVICES(?:\s+(?:IN|FROM)\s+{_NAME})?{_LIKE}{_END}", re.I
+# Patterns, not compiled ones: `re` compiles each on the first metadata statement (and keeps
+# it), so a process that runs none does not pay for them at import.
+_SHOW_PROVIDERS = rf"^\s*SHOW\s+{_EXTENDED}PROVIDERS{_LIKE}{_END}"
+_SHOW_SERVICES = rf"^\s*SHOW\s+{_EXTENDED}SERVICES(?:\s+(?:IN|FROM)\s+{_NAME})?{_LIKE}{_END}"
+_SHOW_RESOURCES = (
+    rf"^\s*SHOW\s+{_EXTENDED}(?:RESOURCES|TABLES)(?:\s+(?:IN|FROM)\s+{_NAME})?{_LIKE}{_END}"
 )
-_SHOW_RESOURCES = re.compile(
-    rf"^\s*SHOW\s+{_EXTENDED}(?:RESOURCES|TABLES)(?:\s+(?:IN|FROM)\s+{_NAME})?{_LIKE}{_END}",
-    re.I,
-)
-_SHOW_METHODS = re.compile(rf"^\s*SHOW\s+{_EXTENDED}METHODS\s+(?:IN|FROM)\s+{_NAME}{_END}", re.I)
-_DESCRIBE = re.compile(rf"^\s*(?:DESCRIBE|DESC)\s+(EXTENDED\s+)?{_NAME}{_END}", re.I)
+_SHOW_METHODS = rf"^\s*SHOW\s+{_EXTENDED}METHODS\s+(?:IN|FROM)\s+{_NAME}{_END}"
+_DESCRIBE = rf"^\s*(?:DESCRIBE|DESC)\s+(EXTENDED\s+)?{_NAME}{_END}"
 
 
 class _Catalog:
@@ -91,7 +90,7 @@ def translate_metadata(sql: str, tables: Iterable[str] | None = None) -> str | N
     if not sql.lstrip()[:8].upper().startswith(("SHOW", "DESC")):
         return None
     catalog = _Catalog(tables) if tables is not None else None
-    if match := _SHOW_PROVIDERS.match(sql):
+    if match := re.match(_SHOW_PROVIDERS, sql, re.I):
         extended, like = match.groups()
         where = _filters(like=("provider", like))
         extra = ", count(*) AS services" if extended else ""
@@ -99,7 +98,7 @@ def translate_metadata(sql: str, tables: Iterable[str] | None = None) -> str | N
             f"SELECT provider AS name{extra} FROM sqlprovider_services{where} "
             "GROUP BY provider ORDER BY provider"
         )
-    if match := _SHOW_SERVICES.match(sql):
+    if match := re.match(_SHOW_SERVICES, sql, re.I):
         extended, provider, like = match.groups()
         if catalog is not None and provider:
             provider = catalog.provider(provider, "SHOW SERVICES")
@@ -115,7 +114,7 @@ def translate_metadata(sql: str, tables: Iterable[str] | None = None) -> str | N
             "SELECT provider, service, description FROM sqlprovider_services s"
             f"{where} ORDER BY service"
         )
-    if match := _SHOW_RESOURCES.match(sql):
+    if match := re.match(_SHOW_RESOURCES, sql, re.I):
         extended, scope, like = match.groups()
         parts: list[str] = []
         if scope:
@@ -130,7 +129,7 @@ def translate_metadata(sql: str, tables: Iterable[str] | None = None) -> str | N
             "SELECT name, table_name AS id, description, required_keys"
             f"{extra} FROM sqlprovider_resources{where} ORDER BY table_name"
         )
-    if match := _SHOW_METHODS.match(sql):
+    if match := re.match(_SHOW_METHODS, sql, re.I):
         extended, name = match.groups()
         if catalog is not None:
             name = catalog.table(name, "SHOW METHODS")
@@ -141,7 +140,7 @@ def translate_metadata(sql: str, tables: Iterable[str] | None = None) -> str | N
             f"OptionalParams, sql_verb AS SQLVerb, path AS Path{extra} FROM sqlprovider_methods"
             f"{where}"
         )
-    if match := _DESCRIBE.match(sql):
+    if match := re.match(_DESCRIBE, sql, re.I):
         extended, name = match.groups()
         if catalog is not None:
             name = catalog.table(name, "DESCRIBE")
