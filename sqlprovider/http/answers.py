@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlprovider.errors import (
@@ -26,11 +26,9 @@ from sqlprovider.errors import (
     ServiceError,
 )
 from sqlprovider.http.cache import Loaded
+from sqlprovider.http.messages import Reply
 from sqlprovider.http.retry import RETRY_STATUSES
 from sqlprovider.http.waits import WaitTooLongError
-
-if TYPE_CHECKING:
-    import requests
 
 Query = tuple[tuple[str, str], ...]
 
@@ -75,16 +73,12 @@ class Request:
 
 
 def judge(
-    request: Request,
-    response: requests.Response,
-    body: bytes,
-    attempt: int,
-    scopes: Mapping[str, Sequence[str]],
+    request: Request, reply: Reply, attempt: int, scopes: Mapping[str, Sequence[str]]
 ) -> Loaded | Failure:
     """The parsed answer of a successful try, a `Failure` worth retrying, or a final error."""
-    status = response.status_code
+    status, body = reply.status, reply.body
     if 300 <= status < 400:
-        raise _redirected(request, status, response.headers.get("location"))
+        raise _redirected(request, status, reply.headers.get("location"))
     if status < 300:
         if request.empty_ok and not body.strip():
             return Loaded(body, None)
@@ -98,7 +92,7 @@ def judge(
         raise error_for(
             status, request.method, request.url, error_body, attempts=attempt, scopes=scopes
         )
-    retry_after = _seconds(response.headers.get("retry-after")) if status == 429 else None
+    retry_after = _seconds(reply.headers.get("retry-after")) if status == 429 else None
     said = f"{status} {error_body.get('message', '')}".strip()
     return Failure(status, said, error_body, retry_after)
 

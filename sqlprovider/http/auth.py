@@ -9,8 +9,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import MutableMapping, Sequence
 from urllib.parse import urlsplit
 
 from sqlprovider.errors import InterfaceError
@@ -77,14 +76,14 @@ def _check_characters(value: str) -> None:
 
 
 class BearerAuth:
-    """Adds `Authorization: Bearer ...` to each request as it is sent (a requests auth hook)."""
+    """Adds `Authorization: Bearer ...` to a request's headers as it is sent, and nowhere else."""
 
     def __init__(self, token: Token) -> None:
         self._token = token
 
-    def __call__(self, request: Any) -> Any:
-        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
-        return request
+    def add_to(self, headers: MutableMapping[str, str]) -> None:
+        """Put the bearer header into `headers` (those of one request about to be sent)."""
+        headers["Authorization"] = f"Bearer {self._token.reveal()}"
 
     def __repr__(self) -> str:
         return f"BearerAuth({self._token!r})"

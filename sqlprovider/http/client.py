@@ -5,9 +5,10 @@ request once, retrying only statuses that say the request was not processed (429
 write has no idempotency key. Pagination, fan-out and "did my write happen?" live in the
 engine; this module answers a single request completely or raises. Each try of a request goes
 through small steps, one job each: pace (`_pace`), send and read under a deadline (`_exchange`,
-with `transport`), judge the answer (`answers.judge`: redirects, bad JSON, error statuses) and
-back off (`_backoff`). `answers.error_for` is the one place that turns HTTP statuses into
-exception classes (re-exported here).
+through the client's `transport` under an `abort.InFlight` handle), judge the answer
+(`answers.judge`: redirects, bad JSON, error statuses) and back off (`_backoff`).
+`answers.error_for` is the one place that turns HTTP statuses into exception classes
+(re-exported here).
 Nothing that can carry a request header (the token) leaves this module unmapped. Imports
 `http.*` and `errors` only.
 """
@@ -20,8 +21,8 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from sqlprovider.errors import (
     AuthenticationError,
@@ -41,6 +42,7 @@ from sqlprovider.http.answers import (
 )
 from sqlprovider.http.auth import BearerAuth, Token, is_loopback
 from sqlprovider.http.cache import CacheKey, Loaded, ResponseCache
+from sqlprovider.http.messages import Outgoing, Reply, Transport
 from sqlprovider.http.neterrors import (
     REFUSED_ATTEMPTS,
     REFUSED_MAX_WAIT,
@@ -52,9 +54,6 @@ from sqlprovider.http.retry import RetryPolicy
 from sqlprovider.http.stats import RequestStats
 from sqlprovider.http.waits import WaitBudget, WaitTooLongError
 
-if TYPE_CHECKING:
-    import requests
-
 __all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "ApiClient", "NotFoundError", "error_for"]
 
 _logger = logging.getLogger(__name__)
@@ -63,7 +62,12 @@ _USER_AGENT = "sqlprovider/0.1 (+https://github.com/sqlprovider)"
 #: is about 1 MiB, so this only stops answers that are not what the API sends.
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
-_JSON_BODY = {"Content-Type": "application/json"}
+#: Sent with every request; `body.read_body` decodes both encodings in bounded steps.
+_HEADERS = {
+    "User-Agent": _USER_AGENT,
+    "Accept": "application/json",
+    "Accept-Encoding": "gzip, deflate",
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ class ApiClient:
         max_wait: seconds one statement may spend waiting (pacing, backoff) in all.
         scopes: the OAuth scopes a token needs to ``read`` and to ``write`` (from the provider
             spec), named when the API refuses the token.
+        transport: what sends each try (tests, recorders); by default an `HttpTransport`
+            built on first use, tunnelling through the environment's proxy for a remote API.
     """
 
     def __init__(
@@ -113,6 +119,7 @@ class ApiClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_wait: float = 300.0,
         scopes: Mapping[str, Sequence[str]] | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.base_url = base_url
         self.cache_ttl = cache_ttl
@@ -126,9 +133,8 @@ class ApiClient:
         self._limiter = limiter
         self._cache = cache
         self._max_connections = max(1, max_connections)
-        self._session: requests.Session | None = None
-        self._mounts: list[tuple[str, requests.adapters.BaseAdapter]] = []
-        self._session_lock = threading.Lock()
+        self._transport = transport
+        self._transport_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"ApiClient({self.base_url!r}, token={self._token!r})"
@@ -153,48 +159,51 @@ class ApiClient:
         """The response cache this client reads and fills."""
         return self._cache
 
-    def mount(self, prefix: str, adapter: requests.adapters.BaseAdapter) -> None:
-        """Route requests under `prefix` through `adapter` (tests, recording, custom transports)."""
-        self._mounts.append((prefix, adapter))
-        if self._session is not None:
-            self._session.mount(prefix, adapter)
+    @property
+    def transport(self) -> Transport:
+        """What sends each try: the default `HttpTransport` is built (and http.client loaded)
+        only when the first request is made.
 
-    def _http(self) -> requests.Session:
-        """The keep-alive session, built on first use: `requests` is imported only when needed."""
-        with self._session_lock:
-            if self._session is None:
-                self._session = self._new_session()
-            return self._session
+        Raises:
+            InterfaceError: the environment's proxy cannot be used (see `_new_transport`).
+        """
+        with self._transport_lock:
+            if self._transport is None:
+                self._transport = self._new_transport()
+            return self._transport
 
-    def _new_session(self) -> requests.Session:
-        import requests
+    @transport.setter
+    def transport(self, transport: Transport) -> None:
+        """Send through `transport` from now on (tests wrap the default one to record)."""
+        with self._transport_lock:
+            self._transport = transport
 
-        from sqlprovider.http.transport import AbortableAdapter
+    def _new_transport(self) -> Transport:
+        from sqlprovider.http.connect import environ_proxy, proxy_for
+        from sqlprovider.http.transport import HttpTransport
 
-        session = requests.Session()
         parts = urlsplit(self.base_url)
+        proxy = None
         if is_loopback(parts.hostname or ""):
-            # The token stays on this machine: no proxy (nor .netrc) from the environment.
-            session.trust_env = False
+            pass  # the token stays on this machine: no proxy from the environment
         elif parts.scheme == "http":
-            _refuse_plain_proxy(self.base_url)
-        pooled = AbortableAdapter(pool_connections=1, pool_maxsize=self._max_connections)
-        session.mount("http://", pooled)
-        session.mount("https://", pooled)
-        for prefix, adapter in self._mounts:
-            session.mount(prefix, adapter)
-        session.headers["User-Agent"] = _USER_AGENT
-        session.headers["Accept"] = "application/json"
-        # Only what `transport.read_body` decodes in bounded steps.
-        session.headers["Accept-Encoding"] = "gzip, deflate"
-        if self._token is not None:
-            session.auth = BearerAuth(self._token)
-        return session
+            _refuse_plain_proxy(environ_proxy(self.base_url))
+        else:
+            proxy = proxy_for(self.base_url)
+        return HttpTransport(
+            max_connections=self._max_connections,
+            timeout=self.timeout,
+            max_body=self.max_response_bytes,
+            proxy=proxy,
+        )
 
     def close(self) -> None:
         """Release pooled connections."""
-        if self._session is not None:
-            self._session.close()
+        with self._transport_lock:
+            transport = self._transport
+        close = getattr(transport, "close", None)
+        if close is not None:
+            close()
 
     def cached(self, path: str, params: Mapping[str, str | int], *, stats: RequestStats) -> Any:
         """The parsed body of `GET path?params` if the cache holds a fresh one, else None.
@@ -377,16 +386,15 @@ class ApiClient:
                 elapsed * 1e3,
             )
             return exchanged
-        response, body = exchanged
-        status = response.status_code
-        stats.add(requests=1, bytes=len(body), api_seconds=elapsed)
+        status = exchanged.status
+        stats.add(requests=1, bytes=len(exchanged.body), api_seconds=elapsed)
         _logger.debug(
             "%s %s -> %s in %.0f ms", request.where, dict(request.query), status, elapsed * 1e3
         )
-        self._limiter.observe(response.headers, status)
+        self._limiter.observe(exchanged.headers, status)
         if status == 429:
             stats.add(rate_limited=1)
-        outcome = judge(request, response, body, attempt, self.scopes)
+        outcome = judge(request, exchanged, attempt, self.scopes)
         if isinstance(outcome, Loaded):
             stats.add(pages=1)
         return outcome
@@ -398,62 +406,29 @@ class ApiClient:
         except WaitTooLongError as exc:
             raise too_long(request, exc) from None
 
-    def _exchange(
-        self, request: Request, control: _Control
-    ) -> tuple[requests.Response, bytes] | Failure:
+    def _exchange(self, request: Request, control: _Control) -> Reply | Failure:
         """Send one try and read its whole body within `timeout`, or say why it failed.
 
         Transport failures become a `Failure` (to retry); anything else that could carry a
         request header, such as a `ValueError` from http.client, is mapped without its text.
         """
-        import requests
-        import urllib3
+        from sqlprovider.http.abort import InFlight
+        from sqlprovider.http.body import BodyTooLargeError, BodyUnreadableError
+        from sqlprovider.http.transport import TRANSIENT
 
-        from sqlprovider.http.transport import (
-            BodyTooLargeError,
-            BodyUnreadableError,
-            InFlight,
-            read_body,
-        )
-
-        # Not every RequestException: InvalidHeader, for one, quotes the header's value.
-        transient = (
-            requests.ConnectionError,
-            requests.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-            urllib3.exceptions.HTTPError,
-            OSError,
-        )
-        session = self._http()
+        transport = self.transport
+        outgoing = Outgoing(request.method, _url(request), self._headers(request), request.body)
         with InFlight(time.monotonic() + self.timeout, control.abort) as handle:
             try:
-                response = session.request(
-                    request.method,
-                    request.url,
-                    params=request.query,
-                    data=request.body,
-                    headers=_JSON_BODY if request.body is not None else None,
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                    stream=True,
-                )
-                try:
-                    body = read_body(response, self.max_response_bytes)
-                finally:
-                    response.close()
+                reply = transport(outgoing)
+                if len(reply.body) > self.max_response_bytes:  # a transport without the cap
+                    raise BodyTooLargeError(self.max_response_bytes)
             except BodyTooLargeError as exc:
                 raise too_large(request, exc, self.max_response_bytes) from None
             except BodyUnreadableError as exc:
-                return Failure(getattr(response, "status_code", None), f"an answer with {exc}", {})
-            except transient as exc:
-                if handle.reason == "cancel":
-                    raise InterruptedError("the statement was interrupted") from None
-                if handle.reason == "deadline":
-                    detail = f"no complete answer within the {self.timeout:g} s timeout"
-                else:
-                    detail = describe_transport_error(exc, request.url, self.timeout)
-                return Failure(None, detail, {}, refused=is_refused(exc))
+                return Failure(exc.status, f"an answer with {exc}", {})
+            except TRANSIENT as exc:
+                return self._cut_off(request, handle.reason, exc)
             except Exception as exc:  # noqa: BLE001 - may carry the Authorization header
                 raise ServiceError(
                     f"{request.where} could not be sent ({type(exc).__name__}); the request "
@@ -462,9 +437,29 @@ class ApiClient:
                     method=request.method,
                     url=request.url,
                 ) from None
+            if handle.reason is not None:
+                # Ended from outside as the body ended: what was read may be cut short.
+                return self._cut_off(request, handle.reason, None)
         if control.abort is not None and control.abort.is_set():
             raise InterruptedError("the statement was interrupted (a late answer was dropped)")
-        return response, body
+        return reply
+
+    def _cut_off(self, request: Request, reason: str | None, exc: BaseException | None) -> Failure:
+        """The `Failure` of a try that got no complete answer (or the interrupt it was)."""
+        if reason == "cancel":
+            raise InterruptedError("the statement was interrupted") from None
+        if reason == "deadline" or exc is None:
+            return Failure(None, f"no complete answer within the {self.timeout:g} s timeout", {})
+        detail = describe_transport_error(exc, request.url, self.timeout)
+        return Failure(None, detail, {}, refused=is_refused(exc))
+
+    def _headers(self, request: Request) -> dict[str, str]:
+        headers = dict(_HEADERS)
+        if request.body is not None:
+            headers["Content-Type"] = "application/json"
+        if self._token is not None:
+            BearerAuth(self._token).add_to(headers)
+        return headers
 
     def _backoff(self, request: Request, attempt: int, failure: Failure, control: _Control) -> None:
         """Wait before the next try, within the statement's budget."""
@@ -485,17 +480,19 @@ class ApiClient:
             time.sleep(delay)
 
 
-def _refuse_plain_proxy(base_url: str) -> None:
+def _refuse_plain_proxy(proxy: str | None) -> None:
     """Plain http through a proxy would hand the token to the proxy in clear."""
-    from requests.utils import get_environ_proxies
-
-    proxy = get_environ_proxies(base_url).get("http") or get_environ_proxies(base_url).get("all")
     if proxy:
         raise InterfaceError(
             f"refusing to send the token in clear http through the proxy at "
-            f"{urlsplit(proxy).hostname} (from the environment's HTTP_PROXY/ALL_PROXY): use "
-            "https, or add the API host to NO_PROXY"
+            f"{urlsplit(proxy if '://' in proxy else f'http://{proxy}').hostname} (from the "
+            "environment's HTTP_PROXY/ALL_PROXY): use https, or add the API host to NO_PROXY"
         )
+
+
+def _url(request: Request) -> str:
+    """The request's URL with its query (encoded as forms are: a space as ``+``)."""
+    return f"{request.url}?{urlencode(request.query)}" if request.query else request.url
 
 
 def _query(params: Mapping[str, str | int]) -> Query:

@@ -1,12 +1,11 @@
 """Say in full why a request got no answer: "connection refused by 127.0.0.1:9", not half a repr.
 
-requests wraps the socket's error in urllib3's in its own, and their texts (a pool repr, a
-"Max retries exceeded" that is not ours, an object address) hide the one fact that matters and
-used to be cut off before it. `describe_transport_error` walks the chain down to the operating
-system's error and words that; `is_refused` says whether nothing listens at the address, which
-the client retries only briefly (`REFUSED_ATTEMPTS`, `REFUSED_MAX_WAIT`): a closed port rarely
-opens within seconds, and a mistyped --api-url should fail fast. Imports nothing from
-sqlprovider.
+The exception a failed request raises (from the socket, ssl or http.client) may wrap the one
+that says what happened, and its own text ("[Errno 111]", an object address) hides that fact.
+`describe_transport_error` walks the chain down to the operating system's error and words
+that; `is_refused` says whether nothing listens at the address, which the client retries only
+briefly (`REFUSED_ATTEMPTS`, `REFUSED_MAX_WAIT`): a closed port rarely opens within seconds,
+and a mistyped --api-url should fail fast. Imports nothing from sqlprovider.
 """
 
 from __future__ import annotations
@@ -17,6 +16,16 @@ from urllib.parse import urlsplit
 #: Tries of a request whose connection is refused (then it fails), and the longest wait between.
 REFUSED_ATTEMPTS = 3
 REFUSED_MAX_WAIT = 0.5
+
+
+class ProxyRefusedError(OSError):
+    """The proxy answered the CONNECT for the API with an error status (it said `answer`)."""
+
+    def __init__(self, host: str, port: int, answer: str) -> None:
+        super().__init__(f"the proxy at {host}:{port} refused the tunnel ({answer or 'no reason'})")
+        self.host = host
+        self.port = port
+        self.answer = answer
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -57,6 +66,11 @@ def describe_transport_error(exc: BaseException, url: str = "", timeout: float =
 
     chain = list(_chain(exc))
     for item in chain:
+        if isinstance(item, ProxyRefusedError):
+            return (
+                f"{item.args[0]} to {where or 'the server'}; check HTTPS_PROXY, or add the API "
+                "host to NO_PROXY"
+            )
         if isinstance(item, ConnectionRefusedError):
             return f"connection refused by {where or 'the server'} (nothing is listening there)"
         if isinstance(item, socket.gaierror):

@@ -2,7 +2,7 @@
 
 Hypothesis binds arbitrary values (integers of any size, floats, text with path tricks and any
 Unicode, bytes, uuids in any case) to every parameter column of every table. Each request that
-leaves the process is recorded twice, at the `requests` adapter of the connection's client (the
+leaves the process is recorded twice, at the transport of the connection's client (the
 full URL, so a changed host would show) and by the sandbox (what arrived). Every one must fit a
 spec path template whose placeholders decode to a valid id or uuid, and carry only the query
 parameters its method declares, with the bound text arriving byte for byte. A value the API
@@ -20,13 +20,12 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
-import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from requests.adapters import HTTPAdapter
 
 import sqlprovider
 from sqlprovider.errors import DataError, InvalidParameterError
+from sqlprovider.http.messages import Outgoing, Reply, Transport
 from sqlprovider.sandbox import Sandbox
 
 from .helpers import (
@@ -114,16 +113,17 @@ TARGETS: list[tuple[str, str, str, set[str]]] = [
 ]
 
 
-class RecordingAdapter(HTTPAdapter):
-    """Records the URL of every request the client sends, then sends it as usual."""
+class RecordingAdapter:
+    """A transport that records the URL of every request the client sends, then sends it
+    through the client's own transport."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
         self.urls: list[str] = []
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self.urls.append(str(request.url))
-        return super().send(request, **kwargs)
+    def __call__(self, request: Outgoing) -> Reply:
+        self.urls.append(request.url)
+        return self.inner(request)
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +137,8 @@ def sb() -> Iterator[Sandbox]:
 def recorded(sb: Sandbox) -> Iterator[tuple[sqlprovider.Connection, RecordingAdapter]]:
     """A connection whose client's HTTP session records every URL it sends."""
     con = connect_to(sb)
-    adapter = RecordingAdapter()
-    con.session.client.mount("http://", adapter)
-    con.session.client.mount("https://", adapter)
+    adapter = RecordingAdapter(con.session.client.transport)
+    con.session.client.transport = adapter
     yield con, adapter
     con.close()
 

@@ -1,12 +1,13 @@
 """The API token never shows: not in logs, errors, tracebacks, reprs, history, exports or tests.
 
-Each scenario runs with DEBUG logging on for sqlprovider, urllib3 and the root logger and then
+Each scenario runs with DEBUG logging on for sqlprovider and the root logger and then
 searches everything a user could paste into a bug report for the token: the captured log, the
 exception's str, repr and attributes, and the formatted traceback with its chained causes.
 """
 
 from __future__ import annotations
 
+import http.client
 import importlib.util
 import io
 import logging
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 import sqlprovider
 from sqlprovider.errors import (
@@ -41,10 +41,9 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    """Capture every DEBUG record of sqlprovider, urllib3 and the root logger."""
+    """Capture every DEBUG record of sqlprovider and the root logger."""
     caplog.set_level(logging.DEBUG)
-    for name in ("sqlprovider", "urllib3", "requests"):
-        caplog.set_level(logging.DEBUG, logger=name)
+    caplog.set_level(logging.DEBUG, logger="sqlprovider")
     return caplog
 
 
@@ -236,11 +235,14 @@ def test_plain_http_is_refused_off_loopback_and_nothing_is_sent(
 ) -> None:
     sent: list[str] = []
 
-    def record(adapter: Any, request: requests.PreparedRequest, **kwargs: Any) -> None:
-        sent.append(str(request.url))
-        raise AssertionError("connect() must not send anything")
+    def record(connection: Any, *args: Any, **kwargs: Any) -> None:
+        sent.append(f"{connection.host}:{connection.port}")
+        raise AssertionError("connect() must not connect or send anything")
 
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", record)
+    # Every connection the transport makes is one of these (the classes vcrpy patches too).
+    for kind in (http.client.HTTPConnection, http.client.HTTPSConnection):
+        monkeypatch.setattr(kind, "connect", record)
+        monkeypatch.setattr(kind, "request", record)
     if refused:
         with pytest.raises(InterfaceError) as caught:
             sqlprovider.connect(token=TOKEN, api_url=url, allow_http=allow_http)

@@ -1,7 +1,8 @@
-"""The HTTP client: status mapping, retries, single flight and secrecy, through a fake adapter."""
+"""The HTTP client: status mapping, retries, single flight and secrecy, through a fake transport."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -9,8 +10,6 @@ import traceback
 from typing import Any
 
 import pytest
-import requests
-from requests.adapters import BaseAdapter
 
 from sqlprovider.errors import (
     ApiError,
@@ -21,6 +20,7 @@ from sqlprovider.errors import (
     ServiceError,
 )
 from sqlprovider.http import ApiClient, RateLimiter, RequestStats, ResponseCache, RetryPolicy, Token
+from sqlprovider.http.messages import Outgoing, Reply
 
 SECRET = "sandbox-0123456789abcdef0123456789abcdef"
 #: What the provider spec declares (the client names them on a 401 or 403).
@@ -28,28 +28,21 @@ SCOPES = {"read": ("droplet:read", "database:read"), "write": ("droplet:update",
 Answer = tuple[int, bytes, dict[str, str]] | Exception
 
 
-class FakeApi(BaseAdapter):
-    """Answers each request with the next scripted answer and records what it was sent."""
+class FakeApi:
+    """A transport answering each request with the next scripted answer, recording what it
+    was sent."""
 
     def __init__(self, answers: list[Answer]) -> None:
-        super().__init__()
         self.answers = list(answers)
-        self.sent: list[requests.PreparedRequest] = []
+        self.sent: list[Outgoing] = []
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def __call__(self, request: Outgoing) -> Reply:
         self.sent.append(request)
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if isinstance(answer, Exception):
             raise answer
         status, body, headers = answer
-        response = requests.Response()
-        response.status_code, response._content, response.url = status, body, request.url or ""
-        response.headers.update(headers)
-        response.request = request
-        return response
-
-    def close(self) -> None:
-        pass
+        return Reply(status, {k.lower(): v for k, v in headers.items()}, body)
 
 
 def ok(payload: Any) -> Answer:
@@ -74,7 +67,7 @@ def make_client(
         scopes=SCOPES,
     )
     fake = FakeApi(answers)
-    client.mount("https://", fake)
+    client.transport = fake
     return client, fake
 
 
@@ -138,12 +131,9 @@ def test_retryable_statuses_are_retried_then_succeed() -> None:
             "still rate limited",
         ),
         ((200, b'{"backups": [', {}), ResponseError, "not valid JSON"),
-        (requests.ConnectionError("connection reset by peer"), ServiceError, "no complete answer"),
-        (
-            requests.exceptions.ChunkedEncodingError("IncompleteRead"),
-            ServiceError,
-            "no complete answer",
-        ),
+        (ConnectionResetError("connection reset by peer"), ServiceError, "no complete answer"),
+        (http.client.IncompleteRead(b"", 10), ServiceError, "no complete answer"),
+        (http.client.RemoteDisconnected("closed"), ServiceError, "no complete answer"),
     ],
 )
 def test_exhausted_retries_raise_a_clear_error_without_the_token(
@@ -164,7 +154,7 @@ def test_missing_token_fails_before_sending() -> None:
         "https://api.example.test", None, limiter=RateLimiter(), cache=ResponseCache()
     )
     fake = FakeApi([ok({})])
-    client.mount("https://", fake)
+    client.transport = fake
     with pytest.raises(AuthenticationError, match="set DIGITALOCEAN_TOKEN"):
         call(client)
     assert fake.sent == []
@@ -203,15 +193,15 @@ def test_concurrent_identical_requests_share_one_call() -> None:
     gate = threading.Event()
 
     class Slow(FakeApi):
-        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        def __call__(self, request: Outgoing) -> Reply:
             gate.wait(2)
-            return super().send(request, **kwargs)
+            return super().__call__(request)
 
     client = ApiClient(
         "https://api.example.test", Token(SECRET), limiter=RateLimiter(), cache=ResponseCache()
     )
     slow = Slow([ok({"n": 1})])
-    client.mount("https://", slow)
+    client.transport = slow
     results: list[Any] = []
     threads = [threading.Thread(target=lambda: results.append(call(client))) for _ in range(4)]
     for thread in threads:
@@ -261,7 +251,7 @@ def test_send_posts_a_json_body_once_and_returns_the_answer() -> None:
         "POST", "/v2/droplets/7/actions", body={"type": "snapshot"}, stats=RequestStats()
     )
     assert answer == {"action": {"id": 9}}
-    assert [(r.method, r.path_url, r.body) for r in fake.sent] == [
+    assert [(r.method, r.target, r.body) for r in fake.sent] == [
         ("POST", "/v2/droplets/7/actions", b'{"type":"snapshot"}')
     ]
 
@@ -276,7 +266,7 @@ def test_send_retries_a_429_because_the_api_did_not_process_it() -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    [error(500, "server_error", "oops"), requests.ConnectionError("reset by peer")],
+    [error(500, "server_error", "oops"), ConnectionResetError("reset by peer")],
 )
 def test_send_never_retries_an_answer_that_may_hide_a_processed_write(answer: Answer) -> None:
     client, fake = make_client([answer, (201, b"{}", {})])
@@ -299,4 +289,4 @@ def test_forget_drops_only_the_stale_prefix_of_this_token() -> None:
     assert client.forget(("/v2/droplets",)) == 1
     client.get("/v2/droplets", {}, stats=RequestStats())
     client.get("/v2/databases", {}, stats=RequestStats())
-    assert [r.path_url for r in fake.sent] == ["/v2/droplets", "/v2/databases", "/v2/droplets"]
+    assert [r.target for r in fake.sent] == ["/v2/droplets", "/v2/databases", "/v2/droplets"]
