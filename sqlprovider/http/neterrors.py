@@ -29,7 +29,7 @@ class ProxyRefusedError(OSError):
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """`exc`, its causes and contexts, and exceptions held in args or `reason` (urllib3's)."""
+    """`exc`, its causes and contexts, and exceptions held in args or `reason`."""
     seen: set[int] = set()
     pending = [exc]
     while pending:

@@ -8,18 +8,25 @@ Nothing here knows the provider spec or the sandbox: the servers play the API ba
 For what an `Answer` cannot say (a body dripped byte by byte, a lying Content-Length, the
 server's own `Date`, a gzip bomb, redirects with any Location), `RawServer` hands each request
 to a function that writes the answer itself through an `Exchange`, and `hostile_connect` opens
-a connection to either kind of server.
+a connection to either kind of server. A `RawServer` also plays an HTTPS proxy: it answers
+CONNECT by relaying bytes to `tunnel_to` (or refusing with 407), and with a `tls` context it
+serves HTTPS itself (`self_signed` makes a certificate for any host name).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
+import select
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -234,10 +241,23 @@ RawBehaviour = Callable[[Exchange], None]
 
 class RawServer:
     """A loopback HTTP server answering every request (any method) with a raw `behaviour`;
-    `seen` lists what arrived (with headers, so a test can look for the token)."""
+    `seen` lists what arrived (with headers, so a test can look for the token).
 
-    def __init__(self, behaviour: RawBehaviour) -> None:
+    Args:
+        tls: serve HTTPS with this server-side context (see `self_signed`).
+        tunnel_to: as a proxy, relay each CONNECT to this address, whatever host it names;
+            None answers every CONNECT with 407.
+    """
+
+    def __init__(
+        self,
+        behaviour: RawBehaviour,
+        *,
+        tls: ssl.SSLContext | None = None,
+        tunnel_to: tuple[str, int] | None = None,
+    ) -> None:
         self.behaviour = behaviour
+        self.tunnel_to = tunnel_to
         self.seen: list[Seen] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -254,6 +274,9 @@ class RawServer:
 
             do_POST = do_PUT = do_PATCH = do_DELETE = do_GET  # noqa: N815
 
+            def do_CONNECT(self) -> None:  # noqa: N802 - http.server naming
+                owner._tunnel(self)
+
         class Server(ThreadingHTTPServer):
             daemon_threads = True
             allow_reuse_address = True
@@ -262,6 +285,9 @@ class RawServer:
                 pass  # a client that hangs up on a hostile answer is expected
 
         self._httpd = Server(("127.0.0.1", 0), Handler)
+        self.scheme = "http" if tls is None else "https"
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -270,7 +296,38 @@ class RawServer:
     def url(self) -> str:
         """The base URL to pass as api_url."""
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
+
+    @property
+    def port(self) -> int:
+        """The loopback port served."""
+        return int(self._httpd.server_address[1])
+
+    def _tunnel(self, handler: BaseHTTPRequestHandler) -> None:
+        """Answer a CONNECT as a proxy does: 200, then bytes both ways until one side ends."""
+        with self._lock:
+            self.seen.append(Seen(handler.command, handler.path, dict(handler.headers.items())))
+        if self.tunnel_to is None:
+            handler.send_response(407, "Proxy Authentication Required")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        upstream = socket.create_connection(self.tunnel_to, timeout=MAX_STALL)
+        handler.send_response(200, "Connection established")
+        handler.end_headers()
+        handler.wfile.flush()
+        client = handler.connection
+        try:
+            while not self.stopping.is_set():
+                ready, _, _ = select.select([client, upstream], [], [], 0.05)
+                for source in ready:
+                    data = source.recv(65536)
+                    if not data:
+                        return
+                    (upstream if source is client else client).sendall(data)
+        finally:
+            upstream.close()
+            handler.close_connection = True
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         seen = Seen(handler.command, handler.path, dict(handler.headers.items()))
@@ -302,6 +359,46 @@ class RawServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def self_signed(folder: Path, host: str) -> tuple[Path, ssl.SSLContext]:
+    """A certificate for `host` (written to `folder` as the CA bundle a client can trust) and
+    a server-side TLS context that presents it."""
+    import pytest
+
+    pytest.importorskip("cryptography")
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return cert_path, context
 
 
 @contextmanager

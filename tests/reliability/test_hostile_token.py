@@ -1,4 +1,5 @@
-"""Against hostile servers, the token never leaves: bad characters, redirects, proxies.
+"""Against hostile servers, the token never leaves: bad characters, redirects, proxies (an HTTPS
+proxy sees only the CONNECT, never the token; NO_PROXY and loopback go around it).
 
 Each test runs a small `RawServer` of its own on loopback and checks both what the user sees
 (a clear `sqlprovider.Error` without the token) and what reached each server.
@@ -6,12 +7,16 @@ Each test runs a small `RawServer` of its own on loopback and checks both what t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 import sqlprovider
-from sqlprovider.errors import InterfaceError, ResponseError
+from sqlprovider.errors import InterfaceError, ResponseError, ServiceError
+from sqlprovider.http import connect
 
-from .hostile import TOKEN, Exchange, RawServer, droplets_page, hostile_connect
+from .hostile import TOKEN, Exchange, RawServer, droplets_page, hostile_connect, self_signed
 from .test_secrets import assert_secret_free, everything_about
 
 pytestmark = pytest.mark.timeout(30)
@@ -116,3 +121,99 @@ def test_plain_http_through_a_proxy_is_refused_before_sending(proxy_env: RawServ
         con.execute(BACKUPS_7).fetchall()
     assert proxy_env.seen == [], "the token went in clear to the proxy"
     assert_secret_free(everything_about(caught.value), TOKEN)
+
+
+API_HOST = "api.example.test"
+
+
+@pytest.fixture
+def tls_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RawServer]:
+    """An HTTPS API on loopback with a certificate for API_HOST that the client trusts."""
+    bundle, context = self_signed(tmp_path, API_HOST)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(connect, "_tls", None)  # the process's context, rebuilt with the bundle
+    with RawServer(_backups, tls=context) as api:
+        yield api
+
+
+def _use_proxy(monkeypatch: pytest.MonkeyPatch, url: str, no_proxy: str = "") -> None:
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, url)
+    if no_proxy:
+        monkeypatch.setenv("no_proxy", no_proxy)
+
+
+def test_https_goes_through_the_proxy_in_a_tunnel_that_never_carries_the_token(
+    tls_api: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with RawServer(_backups, tunnel_to=("127.0.0.1", tls_api.port)) as proxy:
+        _use_proxy(monkeypatch, f"http://user:p%40ss@127.0.0.1:{proxy.port}")
+        with hostile_connect(f"https://{API_HOST}") as con:
+            assert con.execute(BACKUPS_7).fetchall() == [(70,)]
+            assert con.execute(BACKUPS_7.replace("7", "8")).fetchall() == [(70,)]
+    assert [(s.method, s.path) for s in proxy.seen] == [("CONNECT", f"{API_HOST}:443")], (
+        "one tunnel, kept alive for the second request"
+    )
+    connect_headers = {k.lower(): v for k, v in proxy.seen[0].headers.items()}
+    assert "authorization" not in connect_headers
+    assert_secret_free(repr(proxy.seen), TOKEN)
+    assert connect_headers["proxy-authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
+    assert [s.headers["Authorization"] for s in tls_api.seen] == [f"Bearer {TOKEN}"] * 2
+
+
+def test_a_proxy_refusing_the_tunnel_is_named_with_what_to_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with RawServer(_backups) as proxy:  # no tunnel_to: every CONNECT gets 407
+        _use_proxy(monkeypatch, proxy.url)
+        with (
+            hostile_connect(f"https://{API_HOST}", retries=0) as con,
+            pytest.raises(ServiceError, match="refused the tunnel") as caught,
+        ):
+            con.execute(BACKUPS_7).fetchall()
+    assert "407" in str(caught.value)
+    assert "HTTPS_PROXY" in str(caught.value)
+    assert_secret_free(everything_about(caught.value) + repr(proxy.seen), TOKEN)
+
+
+@pytest.mark.parametrize(
+    ("url", "no_proxy", "proxied"),
+    [
+        (f"https://{API_HOST}", "", True),
+        (f"https://{API_HOST}", API_HOST, False),
+        (f"https://{API_HOST}", ".example.test", False),
+        (f"https://{API_HOST}", "other.test,example.test", False),
+        (f"https://{API_HOST}", "*", False),
+        (f"https://{API_HOST}:8443", f"{API_HOST}:8443", False),
+        (f"https://{API_HOST}", "api.example.testing", True),
+        ("https://10.1.2.3", "10.0.0.0/8", False),
+        ("https://10.1.2.3", "192.168.0.0/16", True),
+        ("https://127.0.0.1:8443", "", False),
+        ("https://localhost", "", False),
+        ("https://[::1]:8443", "", False),
+    ],
+)
+def test_no_proxy_and_loopback_bypass_the_proxy(
+    monkeypatch: pytest.MonkeyPatch, url: str, no_proxy: str, proxied: bool
+) -> None:
+    _use_proxy(monkeypatch, "http://127.0.0.1:3128", no_proxy)
+    proxy = connect.proxy_for(url)
+    assert (proxy is not None) == proxied
+    if proxy is not None:
+        assert (proxy.host, proxy.port) == ("127.0.0.1", 3128)
+
+
+def test_a_proxy_this_transport_cannot_use_is_refused_before_sending(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _use_proxy(monkeypatch, "socks5://user:secretpw@127.0.0.1:1080")
+    with (
+        hostile_connect(f"https://{API_HOST}") as con,
+        pytest.raises(InterfaceError, match="http:// proxies") as caught,
+    ):
+        con.execute(BACKUPS_7).fetchall()
+    assert "secretpw" not in everything_about(caught.value)
