@@ -8,11 +8,13 @@ date functions and the API write them, and a `Decimal` as the integer or float i
 from __future__ import annotations
 
 import datetime
-import decimal
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlprovider import errors
+
+if TYPE_CHECKING:
+    import decimal
 
 #: What `execute()` takes: values for `?` placeholders in order, or for `:name` ones by name.
 Parameters = Sequence[Any] | Mapping[str, Any]
@@ -31,8 +33,12 @@ def adapt(parameters: Parameters | None) -> Any:
 def adapt_value(value: Any) -> Any:
     """One value as SQLite will store it (dates and times as ISO text, decimals as numbers, the
     rest unchanged)."""
+    if value is None or isinstance(value, (str, int, float, bytes)):
+        return value
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
+    import decimal  # here: a process that binds no Decimal does not load the module
+
     if isinstance(value, decimal.Decimal):
         return adapt_decimal(value)
     return value
@@ -44,6 +50,8 @@ def adapt_decimal(value: decimal.Decimal) -> int | float:
     than rounded quietly."""
     if value.is_finite() and value == value.to_integral_value():
         return int(value)
+    import decimal
+
     as_float = float(value)
     if not value.is_finite() or decimal.Decimal(repr(as_float)) == value:
         return as_float

@@ -6,13 +6,13 @@ instead. The bearer header is added at send time by `BearerAuth` and never logge
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import os
 from collections.abc import MutableMapping, Sequence
 from urllib.parse import urlsplit
 
 from sqlprovider.errors import InterfaceError
+from sqlprovider.spec.digest import sha256_hex
 
 
 class Token:
@@ -33,7 +33,7 @@ class Token:
     @property
     def fingerprint(self) -> str:
         """A short, stable, non-reversible id of the token (keys caches and rate limiters)."""
-        return hashlib.sha256(self._value.encode()).hexdigest()[:12]
+        return sha256_hex(self._value.encode())[:12]
 
     def __repr__(self) -> str:
         return f"Token(fingerprint={self.fingerprint!r})"

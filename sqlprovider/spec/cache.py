@@ -4,16 +4,17 @@ Importing PyYAML and parsing the spec cost about a fifth of `sqlprovider query`'
 The parsed document of each file is kept under the user's cache folder, named by a digest of
 the file's exact text, so an edited file is parsed afresh and a stale entry is never used.
 JSON (not pickle) keeps the cache inert: a cache file is data, never code. Any failure to read
-or write the cache falls back to parsing. Imports nothing else from sqlprovider.
+or write the cache falls back to parsing. Imports only `spec.digest` from sqlprovider.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+from sqlprovider.spec.digest import sha256_hex
 
 CACHE_ENV = "SQLPROVIDER_CACHE_DIR"
 
@@ -28,7 +29,7 @@ def parse_yaml(text: str) -> Any:
     Raises:
         YamlSyntaxError: the text is not valid YAML.
     """
-    entry = _cache_dir() / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.json"
+    entry = _cache_dir() / f"{sha256_hex(text.encode())[:32]}.json"
     try:
         return json.loads(entry.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -60,26 +60,31 @@ class Record:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         names = self._fields
-        if len(args) > len(names):
-            raise TypeError(
-                f"{type(self).__name__}() takes {len(names)} arguments but {len(args)} were given"
-            )
-        values = dict(zip(names, args, strict=False))
-        for name, value in kwargs.items():
-            if name not in self._defaults:
-                raise TypeError(f"{type(self).__name__}() got an unexpected argument {name!r}")
-            if name in values:
-                raise TypeError(f"{type(self).__name__}() got multiple values for {name!r}")
-            values[name] = value
+        if args:
+            if len(args) > len(names):
+                raise TypeError(
+                    f"{type(self).__name__}() takes {len(names)} arguments but {len(args)} "
+                    "were given"
+                )
+            for name, value in zip(names, args, strict=False):
+                if name in kwargs:
+                    raise TypeError(f"{type(self).__name__}() got multiple values for {name!r}")
+                kwargs[name] = value
+        defaults = self._defaults
         state = {}
         for name in names:
-            if name in values:
-                state[name] = values[name]
-                continue
-            default = self._defaults[name]
-            if default is _REQUIRED:
-                raise TypeError(f"{type(self).__name__}() missing required argument {name!r}")
-            state[name] = default.make() if isinstance(default, _Factory) else default
+            value = kwargs.pop(name, _REQUIRED)
+            if value is _REQUIRED:
+                value = defaults[name]
+                if value is _REQUIRED:
+                    raise TypeError(f"{type(self).__name__}() missing required argument {name!r}")
+                if type(value) is _Factory:
+                    value = value.make()
+            state[name] = value
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}() got an unexpected argument {next(iter(kwargs))!r}"
+            )
         object.__setattr__(self, "__dict__", state)
 
     def __repr__(self) -> str:

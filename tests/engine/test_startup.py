@@ -28,6 +28,8 @@ DEFERRED = (
     "requests",
     "sqlglot",
     "yaml",
+    "hashlib",  # OpenSSL's libcrypto: spec.digest uses the interpreter's own SHA-256
+    "decimal",
 )
 
 _CHILD = """
