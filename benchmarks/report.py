@@ -132,15 +132,17 @@ CAUSES: dict[str, str] = {
     ),
     "e.cold_start": (
         "Counted with `valgrind --tool=callgrind` (instructions do not move with the machine's "
-        'load): `sqlprovider query "SELECT 1"` runs about 507 M instructions against 152 M for '
-        '`python -c "import apsw"` (3.3x), and `import sqlprovider` alone is 449 M of them, '
-        "so the CLI and the statement are small; PyYAML and sqlglot are no longer imported. The "
-        "largest self times under `python -X importtime` (median of 5) are `spec/model.py` "
-        "(17 frozen dataclasses, about a fifth of the import), `engine/plan.py`, `_hashlib` "
-        "(token fingerprints, the spec cache key), `logging`, `inspect` (pulled in by "
-        "`dataclasses`). Proposed fixes: register the tables without importing the statement "
-        "machinery (session, fetch, writer, http) until the first statement that reads an API "
-        "table, and build the spec model without per-class dataclass code generation."
+        'load): `sqlprovider query "SELECT 1"` runs about 353 M instructions against 153 M for '
+        '`python -c "import apsw"` (2.3x; 507 M before the cold-start work), so a miss here is '
+        "the machine's load on the wall clock. `connect()` no longer imports the statement "
+        "machinery (fetch, pages, plan, writer, apply, joins), hashlib or decimal, and the "
+        "spec model is built without dataclass code generation (`spec/record.py`). What is "
+        "left at start: `dataclasses` with `inspect` (about 28 M, for the dataclasses still on "
+        "the start path: `options`, `http.client`, `http.messages`, `http.answers`, "
+        "`http.waits`, `http.stats`, `engine.statement`, `sql.lexer`), `logging` (about 23 M, "
+        "`http.client`), loading the spec (about 23 M) and argparse with its gettext lookups. "
+        "Proposed fix if needed: those dataclasses as `spec.record.Record` classes (or plain "
+        "classes), so that neither `dataclasses` nor `inspect` is imported."
     ),
     "g.pool_vs_in": (
         "With both children timed from just after their library's import, the IN form carries "

@@ -8,6 +8,7 @@ CPython's own builtin module computes the same digest. Imports nothing of the pa
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -15,8 +16,10 @@ from typing import Any
 
 @cache
 def _sha256() -> Callable[[bytes], Any]:
-    # `_sha2` since CPython 3.12, `_sha256` before; hashlib where neither is built in.
-    for name in ("_sha2", "_sha256"):
+    # `_sha2` since CPython 3.12, `_sha256` before (tried first: a failed import searches the
+    # whole path); hashlib where neither is built in.
+    names = ("_sha2", "_sha256") if sys.version_info >= (3, 12) else ("_sha256", "_sha2")
+    for name in names:
         try:
             return importlib.import_module(name).sha256  # type: ignore[no-any-return]
         except (ImportError, AttributeError):

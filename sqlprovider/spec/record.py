@@ -41,8 +41,10 @@ class Record:
     __slots__ = ()
     #: The field names, in order (the base class's first).
     _fields: ClassVar[tuple[str, ...]] = ()
-    #: Each field's default: a value, a `_Factory`, or `_REQUIRED`.
+    #: Each field's default, in field order: a value, a `_Factory`, or `_REQUIRED`.
     _defaults: ClassVar[dict[str, Any]] = {}
+    #: The fields whose default is not a value (required, or made per instance).
+    _unready: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -57,34 +59,36 @@ class Record:
             defaults[name] = default
         cls._defaults = defaults
         cls._fields = tuple(defaults)
+        cls._unready = tuple(
+            name
+            for name, value in defaults.items()
+            if value is _REQUIRED or type(value) is _Factory
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Dict operations (in C) rather than a loop over the fields: the loader makes hundreds.
         names = self._fields
+        state = self._defaults.copy()
         if args:
             if len(args) > len(names):
                 raise TypeError(
                     f"{type(self).__name__}() takes {len(names)} arguments but {len(args)} "
                     "were given"
                 )
-            for name, value in zip(names, args, strict=False):
-                if name in kwargs:
-                    raise TypeError(f"{type(self).__name__}() got multiple values for {name!r}")
-                kwargs[name] = value
-        defaults = self._defaults
-        state = {}
-        for name in names:
-            value = kwargs.pop(name, _REQUIRED)
+            given = names[: len(args)]
+            for name in kwargs.keys() & given:
+                raise TypeError(f"{type(self).__name__}() got multiple values for {name!r}")
+            state.update(zip(given, args, strict=True))
+        state.update(kwargs)
+        if len(state) > len(names):
+            unknown = next(name for name in kwargs if name not in self._defaults)
+            raise TypeError(f"{type(self).__name__}() got an unexpected argument {unknown!r}")
+        for name in self._unready:
+            value = state[name]
             if value is _REQUIRED:
-                value = defaults[name]
-                if value is _REQUIRED:
-                    raise TypeError(f"{type(self).__name__}() missing required argument {name!r}")
-                if type(value) is _Factory:
-                    value = value.make()
-            state[name] = value
-        if kwargs:
-            raise TypeError(
-                f"{type(self).__name__}() got an unexpected argument {next(iter(kwargs))!r}"
-            )
+                raise TypeError(f"{type(self).__name__}() missing required argument {name!r}")
+            if type(value) is _Factory:
+                state[name] = value.make()
         object.__setattr__(self, "__dict__", state)
 
     def __repr__(self) -> str:
