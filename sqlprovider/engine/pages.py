@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
     from sqlprovider.engine.fetch import Fetcher
 
+#: Later pages in flight for a list read at a join's pace: its nested loop makes a keyed call
+#: per record, so two pages ahead never keep it waiting, and more would only wait in memory.
+PACED_WINDOW = 2
+
 #: One page ready for the cursor: (its records, the whole response body, echoed parameters).
 #: Pages rather than records travel through the generators: per-row overhead is the hot path.
 Page = tuple[list[dict[str, Any]], Any, dict[str, Any]]
@@ -91,7 +95,8 @@ def call_pages(
     started only when the caller asks past the first.
 
     Args:
-        window: later pages kept in flight (the fetcher's own by default).
+        window: later pages kept in flight (by default the fetcher's own, or `PACED_WINDOW`
+            for a list a join reads at its nested loop's pace).
         recheck: read the first page again with the last window of a multi-page list, to
             see a record lost to a delete plus a create between page reads (a caller that
             confirms what it misses another way passes False).
@@ -121,6 +126,9 @@ def call_pages(
         return
     identities = Identities(resource, call)
     identities.add(1, records)
+    if window is None:
+        paced = resource.qualified_name in statement.paced_sources
+        window = PACED_WINDOW if paced else fetcher.window
     if total is not None and call.per_page:
         yield from _later_pages(
             fetcher,
@@ -129,7 +137,7 @@ def call_pages(
             statement,
             total,
             len(records),
-            window or fetcher.window,
+            window,
             identities,
             recheck,
         )

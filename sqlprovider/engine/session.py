@@ -28,10 +28,10 @@ import apsw
 from sqlprovider.engine.estimate import Collector
 from sqlprovider.engine.statement import AccountFailure, Statement, is_aggregate
 from sqlprovider.engine.vtable import ACCOUNT_ARG, ResourceModule, TableHost
-from sqlprovider.errors import ApiError, Error, OperationalError, ProgrammingError
+from sqlprovider.errors import ApiError, OperationalError, ProgrammingError
 from sqlprovider.http import Account, ApiClient, Config
 from sqlprovider.options import ConnectOptions
-from sqlprovider.spec import Provider, Resource
+from sqlprovider.spec import Method, Provider, Resource
 
 if TYPE_CHECKING:
     # What a statement that reads an API table needs (requests, paging, writes) is imported
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     # pay for it. The names are here for the annotations only.
     from sqlprovider.engine.fetch import Fetcher
     from sqlprovider.engine.pages import Page
+    from sqlprovider.engine.prefetch import KeyWindow
     from sqlprovider.engine.writer import Writer
 
     #: One page for the cursor, with the name of the account it came from.
@@ -112,6 +113,8 @@ class Session:
         self._keyed_names = {name for name, _ in self._keyed}
         self._tables = frozenset(r.qualified_name for r in provider.resources())
         self._in_key_query = False
+        #: Each keyed table's join window: its statement, the window, the key column.
+        self._windows: dict[str, tuple[Statement, KeyWindow, str]] = {}
         #: The statement the exec trace started, until SQLite's statement trace claims it.
         self._unclaimed: Statement | None = None
         #: Running statements by SQLite's statement id (to stop each one at its end).
@@ -191,6 +194,7 @@ class Session:
     def close(self) -> None:
         """Stop workers and release HTTP connections."""
         self.statement.finish(abandon=True)
+        self._close_windows()
         for fetcher in (self._fetchers or {}).values():
             fetcher.close()
         for account in self.accounts:
@@ -220,6 +224,7 @@ class Session:
         self.refusals.clear()
         if self._writer is not None:
             self._writer.forget_rows()
+        self._close_windows()
         for listener in self.listeners:
             listener(self.statement)
 
@@ -236,6 +241,7 @@ class Session:
                 # Queued calls are cancelled; those on the wire finish (cut off, they would
                 # still reach the API, later than the statement's error or its last row).
                 ended.finish(abandon=False)
+                self._close_windows(ended)
             return
         if event.get("trigger") or self._in_key_query:
             return
@@ -291,7 +297,7 @@ class Session:
         if statement.retained_sources is None:
             statement.retained_sources = frozenset(s.source for s in self._key_sources(statement))
         if calls and resource.qualified_name in self._keyed_names:
-            self._prefetch_join_keys(resource, statement, names, values)
+            self._prefetch_join_keys(resource, statement, names, values, calls[0].method)
         streams: list[tuple[str, Iterator[Page]]] = []
         for account in wanted:
             if account.name in statement.failures:
@@ -304,7 +310,7 @@ class Session:
             except OperationalError as exc:
                 if not self.skip_failed:
                     raise
-                self._record(statement, account.name, resource, exc)
+                self.record_failure(statement, account.name, resource, exc)
                 continue
             streams.append((account.name, pages))
         return self._pages(resource, statement, streams)
@@ -326,7 +332,7 @@ class Session:
                 try:
                     read = list(pages)
                 except OperationalError as exc:
-                    self._record(statement, name, resource, exc)
+                    self.record_failure(statement, name, resource, exc)
                     continue
                 for page in read:
                     yield name, page
@@ -336,7 +342,7 @@ class Session:
                 if close is not None:
                     close()
 
-    def _record(
+    def record_failure(
         self, statement: Statement, account: str, resource: Resource, exc: OperationalError
     ) -> None:
         status = exc.status if isinstance(exc, ApiError) else None
@@ -399,66 +405,67 @@ class Session:
         statement: Statement,
         names: Sequence[str],
         values: Sequence[Any],
+        method: Method,
     ) -> None:
-        if resource.qualified_name in statement.prefetched or self._in_key_query:
+        if self._in_key_query:
             return
-        from sqlprovider.engine.batch import answer_from_list
-        from sqlprovider.engine.pages import first_page
-        from sqlprovider.engine.plan import plan_calls, row_limit
-
-        sources = [
-            s
-            for s in self._key_sources(statement)
-            if s.table == resource.qualified_name and s.column in names
-        ]
+        name = resource.qualified_name
+        known = self._windows.get(name)
+        if known is not None and known[0] is statement:
+            known[1].asked(_key_asked(known[2], names, values))
+            return
+        if name in statement.prefetched:
+            return
+        sources = [s for s in self._key_sources(statement) if s.table == name and s.column in names]
         if not sources:
             return
-        statement.prefetched.add(resource.qualified_name)
-        source = sources[0]
-        self._in_key_query = True
+        statement.prefetched.add(name)
+        from sqlprovider.engine.prefetch import prefetch_join_keys
+
+        window = prefetch_join_keys(self, resource, statement, sources[0], names, values, method)
+        if window is not None:
+            self._windows[name] = (statement, window, sources[0].column)
+            window.asked(_key_asked(sources[0].column, names, values))
+
+    def key_rows(self, query: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of a key query, read as they are asked for, as part of the current statement.
+
+        Each step runs with the statement's trace hooks muted (the query starts no statement of
+        its own), so it can be read a little at a time from later Filter calls.
+        """
+        cursor = self.connection.cursor()
+        cursor.exec_trace = lambda *_: True
+        rows: Iterator[tuple[Any, ...]] | None = None
         try:
-            cursor = self.connection.cursor()
-            cursor.exec_trace = lambda *_: True
-            rows = list(cursor.execute(source.query))
-            # A key from one account's rows is looked up with that account's token only.
-            by_account: dict[str, set[Any]] = {}
-            reads: dict[Any, int] = {}  # the nested loop reads a key's answer once per row
-            for row in rows:
-                reads[row[0]] = reads.get(row[0], 0) + 1
-                owners = [row[1]] if source.by_account else list(self.fetchers)
-                for owner in owners:
-                    by_account.setdefault(owner, set()).add(row[0])
-            planned = []
-            for owner, keys in by_account.items():
-                if owner not in self.fetchers or owner in statement.failures:
-                    continue
-                # The same call as this Filter's (page size, filters...), for every key at once.
-                every = [
-                    keys if name == source.column else v
-                    for name, v in zip(names, values, strict=True)
-                ]
-                limit = row_limit(names, every)
-                planned.append(
-                    (owner, plan_calls(resource, names, every, self.max_per_page, limit=limit))
-                )
-        except (Error, apsw.Error) as exc:
-            # The nested loop will ask for each key itself; only speed is lost.
-            _logger.debug("no join prefetch for %s: %s", resource.qualified_name, exc)
-            return
+            while True:
+                was = self._in_key_query
+                self._in_key_query = True
+                try:
+                    if rows is None:
+                        rows = iter(cursor.execute(query))
+                    row = next(rows, None)
+                finally:
+                    self._in_key_query = was
+                if row is None:
+                    return
+                yield row
         finally:
-            self._in_key_query = False
-        for owner, calls in planned:
-            fetcher = self.fetchers[owner]
-            try:
-                calls = answer_from_list(fetcher, resource, calls, statement)
-            except OperationalError as exc:
-                if not self.skip_failed:
-                    raise
-                self._record(statement, owner, resource, exc)
-                continue
-            _logger.debug(
-                "join prefetch: %d calls for %s in %s", len(calls), resource.qualified_name, owner
-            )
-            for call in calls:
-                key = call.echo.get(source.column)
-                fetcher.start(resource, call, statement, first_page(call), reads=reads.get(key))
+            cursor.close(True)
+
+    def _close_windows(self, ended: Statement | None = None) -> None:
+        """Stop the key queries of the joins of `ended` (of every statement when None).
+
+        A statement that ends before its last row (an error, an interrupt, a cursor closed
+        early) leaves its key query part read: until it is reset SQLite counts it as running,
+        and an interrupt stays in force for every statement started meanwhile.
+        """
+        for name, (statement, window, _) in list(self._windows.items()):
+            if ended is None or statement is ended:
+                del self._windows[name]
+                window.close()
+
+
+def _key_asked(column: str, names: Sequence[str], values: Sequence[Any]) -> Any:
+    """The key a Filter call asks for (None for a set of keys: an IN list of its own)."""
+    value = values[list(names).index(column)]
+    return None if isinstance(value, (set, frozenset)) else value

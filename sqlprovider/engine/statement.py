@@ -66,6 +66,8 @@ class Statement:
         waits: how long the statement's requests may still wait (rate limit, backoff).
         abandon: set when requests already on the wire are to be cut off too (an interrupt).
         prefetched: resources whose join keys were already prefetched.
+        paced_sources: lists a join's key query reads at its nested loop's pace (see
+            `engine.prefetch`): their later pages are read only a little ahead.
         notices: what the statement's answer should be read with ("droplet_id 12345: not
             found, 0 rows"), in the order noted, each once.
         estimate: set while the statement runs only to count its calls (`EXPLAIN API`).
@@ -82,6 +84,7 @@ class Statement:
         self.waits = WaitBudget(max_wait)
         self.abandon = threading.Event()
         self.prefetched: set[str] = set()
+        self.paced_sources: set[str] = set()
         self.retained_sources: frozenset[str] | None = None
         self.notices: list[str] = []
         self.notices_left_out = 0
