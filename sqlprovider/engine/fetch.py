@@ -242,4 +242,8 @@ class Fetcher:
                 statement.estimate.count(endpoint(call), 1, MADE)
             return self.pool.submit(self._get, resource, call.path, query, statement, bounded)
 
-        return statement.shared(("again", key), submit, retain=retain or "bounded")
+        future = statement.shared(("again", key), submit, retain=retain or "bounded")
+        if retain:
+            # Read by the key query and by the outer scan, as the pages are: then let go.
+            statement.expect_reads(("again", key), 1)
+        return future
