@@ -8,6 +8,11 @@ held only while a request is on the wire, never while a token waits for its own 
 retry backs off, so one throttled account does not slow the others down.
 `SQLPROVIDER_MAX_IN_FLIGHT` sets the cap (default 64). Imports `http.ratelimit` and
 `http.waits` only.
+
+The slots are handed out first come, first served (`FairSlots`). With a plain semaphore a
+worker that gives a slot back takes it again at once, ahead of the workers already waiting,
+so the accounts that happen to be ahead keep their lead: they finish early, and the last
+account is left to finish alone on its own few workers, under the cap's parallelism.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +28,57 @@ from sqlprovider.http.ratelimit import RateLimiter
 from sqlprovider.http.waits import WaitBudget
 
 MAX_IN_FLIGHT = max(1, int(os.environ.get("SQLPROVIDER_MAX_IN_FLIGHT", "") or 64))
-_slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+
+
+class FairSlots:
+    """A counting semaphore that serves its waiters in the order they came.
+
+    A released slot goes straight to the longest waiter (it is never free for a newcomer to
+    take first), so every account's workers get slots in turn.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self._lock = threading.Lock()
+        self._free = slots
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, cancel: threading.Event | None = None) -> None:
+        """Take a slot, waiting in line for it.
+
+        Raises:
+            InterruptedError: `cancel` was set while waiting (no slot is held then).
+        """
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return
+            handed = threading.Event()
+            self._waiters.append(handed)
+        while not handed.wait(0.25):
+            if cancel is None or not cancel.is_set():
+                continue
+            with self._lock:
+                if not handed.is_set():
+                    self._waiters.remove(handed)
+                    raise InterruptedError("the statement was interrupted while waiting to send")
+            break  # the slot came in the meantime: keep it (the caller was about to send)
+
+    @property
+    def waiting(self) -> int:
+        """How many are in line for a slot."""
+        with self._lock:
+            return len(self._waiters)
+
+    def release(self) -> None:
+        """Give a slot back: to the first waiter if there is one."""
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._free += 1
+
+
+_slots = FairSlots(MAX_IN_FLIGHT)
 
 
 class CappedLimiter(RateLimiter):
@@ -42,10 +98,11 @@ class CappedLimiter(RateLimiter):
         """Wait for the token's budget, then for a slot; return the seconds waited."""
         waited = self._inner.acquire(cancel, budget)
         started = time.monotonic()
-        while not _slots.acquire(timeout=0.25):
-            if cancel is not None and cancel.is_set():
-                self._inner.release()
-                raise InterruptedError("the statement was interrupted while waiting to send")
+        try:
+            _slots.acquire(cancel)
+        except InterruptedError:
+            self._inner.release()
+            raise
         return waited + time.monotonic() - started
 
     def release(self) -> None:
