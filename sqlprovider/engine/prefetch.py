@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import apsw
 
+from sqlprovider.engine.account_streams import record_failure
 from sqlprovider.engine.batch import answer_from_list
 from sqlprovider.engine.pages import first_page
 from sqlprovider.engine.plan import Call, plan_calls, row_limit
@@ -59,12 +60,6 @@ class PrefetchHost(Protocol):
 
     def key_rows(self, query: str) -> Iterator[tuple[Any, ...]]:
         """The rows of a key query, run as part of the current statement as they are read."""
-        ...
-
-    def record_failure(
-        self, statement: Statement, account: str, resource: Resource, exc: OperationalError
-    ) -> None:
-        """Leave an account out of the statement, with a notice."""
         ...
 
 
@@ -219,7 +214,7 @@ def _whole(
         except OperationalError as exc:
             if not host.skip_failed:
                 raise
-            host.record_failure(statement, owner, resource, exc)
+            record_failure(statement, owner, resource, exc)
             continue
         _logger.debug(
             "join prefetch: %d calls for %s in %s", len(calls), resource.qualified_name, owner

@@ -1,65 +1,42 @@
-"""`Session`: the engine's state for one apsw connection, and the join prefetch.
+"""`Session`: the engine's state for one apsw connection, and its statements' start and end.
 
 `Session.install` registers one module per resource on a connection and hooks the connection's
-statement trace, so each statement gets its own `Statement` (counters, memo). When a keyed
-table is first filtered by a scalar key inside a statement, the session asks `joins` where
-that key comes from, runs the small key query on the same connection (SQLite allows that from
-inside a virtual table callback on the same thread), and starts every keyed call at once.
-
-A session serves one or more accounts. Each has its own `Fetcher` (its token, its pacer, its
-memo keys); a Filter call is planned once and sent to every account its `account` constraint
-selects (all by default), their first pages all started before any is read; each page comes
-back with the name of the account it belongs to. A prefetched join key is looked up only with
-the token of the account whose row supplied it. With `on_account_error="skip"` an account whose
-calls fail is left out of the statement and recorded in `Statement.failures`.
+statement trace, so each statement gets its own `Statement` (counters, memo), and a statement
+that ends stops its queued calls and its joins' key queries. A Filter call is planned here once,
+then handed on: `engine.join_windows` starts a join's keyed calls (its key query runs on the
+same connection, which SQLite allows from inside a virtual table callback on the same thread,
+so the session mutes its own hooks meanwhile) and `engine.account_streams` sends the call to
+each account it selects. Each account has its own `Fetcher` (its token, its pacer, its memo
+keys), made with the writer by `engine.machinery` when first needed.
 Imports `spec`, `http`, `options`, `engine.*` and `errors`.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import apsw
 
+from sqlprovider.engine.account_streams import account_pages, split_account
 from sqlprovider.engine.estimate import Collector
-from sqlprovider.engine.statement import AccountFailure, Statement, is_aggregate
-from sqlprovider.engine.vtable import ACCOUNT_ARG, ResourceModule, TableHost
-from sqlprovider.errors import ApiError, OperationalError, ProgrammingError
+from sqlprovider.engine.join_windows import JoinWindows
+from sqlprovider.engine.machinery import Machinery
+from sqlprovider.engine.statement import AccountFailure, Statement
+from sqlprovider.engine.vtable import ResourceModule, TableHost
 from sqlprovider.http import Account, ApiClient, Config
 from sqlprovider.options import ConnectOptions
-from sqlprovider.spec import Method, Provider, Resource
+from sqlprovider.spec import Provider, Resource
 
 if TYPE_CHECKING:
     # What a statement that reads an API table needs (requests, paging, writes) is imported
     # by the first such statement, not at connect: `SELECT 1` and the metadata tables never
     # pay for it. The names are here for the annotations only.
+    from sqlprovider.engine.account_streams import AccountPage
     from sqlprovider.engine.fetch import Fetcher
-    from sqlprovider.engine.pages import Page
-    from sqlprovider.engine.prefetch import KeyWindow
+    from sqlprovider.engine.prefetch import PrefetchHost
     from sqlprovider.engine.writer import Writer
-
-    #: One page for the cursor, with the name of the account it came from.
-    AccountPage = tuple[str, Page]
-
-_logger = logging.getLogger(__name__)
-
-#: JOIN, or a comma after a FROM: where a second table can join the first. (A subquery's own
-#: FROM cannot supply keys through a join: SQLite hands an IN (SELECT ...) over as one set.)
-_SECOND_TABLE = re.compile(r"\bjoin\b|\bfrom\b[\s\S]*,")
-
-
-def _may_join(lowered_sql: str) -> bool:
-    """Whether the statement may join two tables, so that one could supply the other's keys.
-
-    A cheap look at the text that may say yes wrongly (a word in a string) but never says no
-    to a join: it keeps a one-table statement from paying for a SQL parser (~0.25 s to import
-    on the first statement of a process).
-    """
-    return _SECOND_TABLE.search(lowered_sql) is not None
 
 
 class Session:
@@ -96,25 +73,15 @@ class Session:
         self.skip_failed = self.options.on_account_error == "skip"
         self.client = self.accounts[0].client
         self.max_per_page = provider.pagination.max_per_page
-        self._max_concurrency = max_concurrency
-        self._fetchers: dict[str, Fetcher] | None = None
-        self._writer: Writer | None = None
+        self._machinery = Machinery(self, max_concurrency)
         self.statement = Statement(None)
         self.previous = self.statement
         #: The accounts configured (selected or not), for `sqlprovider_accounts`.
         self.config: Config | None = None
         self.refusals: deque[str] = deque(maxlen=20)
-        self._keyed = frozenset(
-            (r.qualified_name, name)
-            for r in provider.resources()
-            for m in r.methods
-            for name in m.path_params
-        )
-        self._keyed_names = {name for name, _ in self._keyed}
-        self._tables = frozenset(r.qualified_name for r in provider.resources())
         self._in_key_query = False
-        #: Each keyed table's join window: its statement, the window, the key column.
-        self._windows: dict[str, tuple[Statement, KeyWindow, str]] = {}
+        prefetch_host: PrefetchHost = self  # checked here: the prefetch sees the session as this
+        self._joins = JoinWindows(provider, prefetch_host)
         #: The statement the exec trace started, until SQLite's statement trace claims it.
         self._unclaimed: Statement | None = None
         #: Running statements by SQLite's statement id (to stop each one at its end).
@@ -127,22 +94,7 @@ class Session:
     @property
     def fetchers(self) -> dict[str, Fetcher]:
         """Each account's `Fetcher` by account name, made when a statement first needs one."""
-        if self._fetchers is None:
-            from sqlprovider.engine.fetch import Fetcher
-
-            several = len(self.accounts) > 1
-            self._fetchers = {
-                account.name: Fetcher(
-                    account.client,
-                    self._max_concurrency,
-                    self.provider.pagination,
-                    window=self._max_concurrency,
-                    account=account.name,
-                    name_errors=several,
-                )
-                for account in self.accounts
-            }
-        return self._fetchers
+        return self._machinery.fetchers
 
     @property
     def fetcher(self) -> Fetcher:
@@ -152,15 +104,11 @@ class Session:
     @property
     def writer(self) -> Writer:
         """Plans, stages and sends the connection's writes (made at the first write)."""
-        if self._writer is None:
-            from sqlprovider.engine.writer import Writer
-
-            self._writer = Writer(self, self.provider, self.options)
-        return self._writer
+        return self._machinery.writer
 
     def take_write_report(self) -> list[str]:
         """The writer's lines for batches not yet reported; none when nothing was written."""
-        return self._writer.take_report() if self._writer is not None else []
+        return self._machinery.take_write_report()
 
     def install(self) -> None:
         """Register every resource as an eponymous module and trace statements.
@@ -194,9 +142,8 @@ class Session:
     def close(self) -> None:
         """Stop workers and release HTTP connections."""
         self.statement.finish(abandon=True)
-        self._close_windows()
-        for fetcher in (self._fetchers or {}).values():
-            fetcher.close()
+        self._joins.close()
+        self._machinery.close()
         for account in self.accounts:
             account.client.close()
 
@@ -222,9 +169,8 @@ class Session:
         self.statement.estimate = self.estimating
         # Planning is over once a statement runs: its refusals explain nothing later on.
         self.refusals.clear()
-        if self._writer is not None:
-            self._writer.forget_rows()
-        self._close_windows()
+        self._machinery.statement_started()
+        self._joins.close()
         for listener in self.listeners:
             listener(self.statement)
 
@@ -241,7 +187,7 @@ class Session:
                 # Queued calls are cancelled; those on the wire finish (cut off, they would
                 # still reach the API, later than the statement's error or its last row).
                 ended.finish(abandon=False)
-                self._close_windows(ended)
+                self._joins.close(ended)
             return
         if event.get("trigger") or self._in_key_query:
             return
@@ -287,145 +233,16 @@ class Session:
             InvalidParameterError: a value the API would reject; nothing has been sent.
             ProgrammingError: an `account` value that names no account of this connection.
         """
-        from sqlprovider.engine.batch import answer_from_list
         from sqlprovider.engine.plan import plan_calls, row_limit
 
-        names, values, wanted = self._split_account(names, values)
+        names, values, wanted = split_account(names, values, self.accounts)
         limit = row_limit(names, values)
         calls = plan_calls(resource, names, values, self.max_per_page, limit=limit)
         statement = self.statement
-        if statement.retained_sources is None:
-            statement.retained_sources = frozenset(s.source for s in self._key_sources(statement))
-        if calls and resource.qualified_name in self._keyed_names:
-            self._prefetch_join_keys(resource, statement, names, values, calls[0].method)
-        streams: list[tuple[str, Iterator[Page]]] = []
-        for account in wanted:
-            if account.name in statement.failures:
-                continue
-            fetcher = self.fetchers[account.name]
-            try:
-                if len(calls) > 1 and limit is None:
-                    answer_from_list(fetcher, resource, calls, statement)
-                pages = fetcher.stream(resource, calls, statement, limit)
-            except OperationalError as exc:
-                if not self.skip_failed:
-                    raise
-                self.record_failure(statement, account.name, resource, exc)
-                continue
-            streams.append((account.name, pages))
-        return self._pages(resource, statement, streams)
-
-    def _pages(
-        self,
-        resource: Resource,
-        statement: Statement,
-        streams: list[tuple[str, Iterator[Page]]],
-    ) -> Iterator[AccountPage]:
-        try:
-            for name, pages in streams:
-                if not self.skip_failed:
-                    for page in pages:
-                        yield name, page
-                    continue
-                # Skipping: an account's pages are read whole first, so one that fails part
-                # way contributes no rows from this call rather than some of them.
-                try:
-                    read = list(pages)
-                except OperationalError as exc:
-                    self.record_failure(statement, name, resource, exc)
-                    continue
-                for page in read:
-                    yield name, page
-        finally:
-            for _, pages in streams:
-                close = getattr(pages, "close", None)
-                if close is not None:
-                    close()
-
-    def record_failure(
-        self, statement: Statement, account: str, resource: Resource, exc: OperationalError
-    ) -> None:
-        status = exc.status if isinstance(exc, ApiError) else None
-        _logger.debug("account %s skipped: %s", account, exc)
-        failure = AccountFailure(account, resource.qualified_name, status, str(exc))
-        if account in statement.failures:
-            return
-        statement.record_failure(failure)
-        # A notice on the cursor (and on stderr in the CLI and shell): never silently partial.
-        notice = (
-            f"account {account!r} was skipped ({resource.qualified_name}: {exc}); the result "
-            "has none of its rows, or only some"
+        self._joins.filtered(resource, statement, names, values, calls, nested=self._in_key_query)
+        return account_pages(
+            resource, calls, limit, statement, wanted, self.fetchers, self.skip_failed
         )
-        if is_aggregate(statement.sql or ""):
-            notice += "; the aggregates in this result (count, sum, ...) leave it out"
-        statement.note(notice)
-
-    def _split_account(
-        self, names: Sequence[str], values: Sequence[Any]
-    ) -> tuple[list[str], list[Any], list[Account]]:
-        """Take the `account` constraint out of the Filter arguments; the accounts it selects."""
-        if ACCOUNT_ARG not in names:
-            return list(names), list(values), list(self.accounts)
-        index = list(names).index(ACCOUNT_ARG)
-        given = values[index]
-        asked = set(given) if isinstance(given, (set, frozenset)) else {given}
-        known = {account.name: account for account in self.accounts}
-        unknown = sorted(str(v) for v in asked if v is not None and v not in known)
-        if unknown:
-            raise ProgrammingError(
-                f"no account named {', '.join(map(repr, unknown))} on this connection; its "
-                f"accounts are: {', '.join(known)} (select others with connect(accounts=...) "
-                "or --account)"
-            )
-        rest = [i for i in range(len(names)) if i != index]
-        return (
-            [names[i] for i in rest],
-            [values[i] for i in rest],
-            [account for account in self.accounts if account.name in asked],
-        )
-
-    def _key_sources(self, statement: Statement) -> tuple[Any, ...]:
-        sql = statement.sql
-        if not sql or not _may_join(sql.lower()):
-            return ()
-        if not any(name in sql.lower() for name in self._keyed_names):
-            return ()
-        from sqlprovider.engine.bindings import inline_bindings
-        from sqlprovider.engine.joins import key_sources  # sqlglot: imported only when needed
-
-        # Bound values written in as literals: a condition with `?` then narrows the key query
-        # as its literal form does (same SQL, same calls).
-        return key_sources(
-            inline_bindings(sql, statement.bindings) or sql, self._keyed, self._tables
-        )
-
-    def _prefetch_join_keys(
-        self,
-        resource: Resource,
-        statement: Statement,
-        names: Sequence[str],
-        values: Sequence[Any],
-        method: Method,
-    ) -> None:
-        if self._in_key_query:
-            return
-        name = resource.qualified_name
-        known = self._windows.get(name)
-        if known is not None and known[0] is statement:
-            known[1].asked(_key_asked(known[2], names, values))
-            return
-        if name in statement.prefetched:
-            return
-        sources = [s for s in self._key_sources(statement) if s.table == name and s.column in names]
-        if not sources:
-            return
-        statement.prefetched.add(name)
-        from sqlprovider.engine.prefetch import prefetch_join_keys
-
-        window = prefetch_join_keys(self, resource, statement, sources[0], names, values, method)
-        if window is not None:
-            self._windows[name] = (statement, window, sources[0].column)
-            window.asked(_key_asked(sources[0].column, names, values))
 
     def key_rows(self, query: str) -> Iterator[tuple[Any, ...]]:
         """The rows of a key query, read as they are asked for, as part of the current statement.
@@ -451,21 +268,3 @@ class Session:
                 yield row
         finally:
             cursor.close(True)
-
-    def _close_windows(self, ended: Statement | None = None) -> None:
-        """Stop the key queries of the joins of `ended` (of every statement when None).
-
-        A statement that ends before its last row (an error, an interrupt, a cursor closed
-        early) leaves its key query part read: until it is reset SQLite counts it as running,
-        and an interrupt stays in force for every statement started meanwhile.
-        """
-        for name, (statement, window, _) in list(self._windows.items()):
-            if ended is None or statement is ended:
-                del self._windows[name]
-                window.close()
-
-
-def _key_asked(column: str, names: Sequence[str], values: Sequence[Any]) -> Any:
-    """The key a Filter call asks for (None for a set of keys: an IN list of its own)."""
-    value = values[list(names).index(column)]
-    return None if isinstance(value, (set, frozenset)) else value
