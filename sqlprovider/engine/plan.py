@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from sqlprovider.engine.params import normalize, wire_value
 from sqlprovider.errors import MissingKeyColumnError
 from sqlprovider.spec import Method, Parameter, Resource
+from sqlprovider.spec.record import Record
 
 #: SQLite's code for an `=` constraint (SQLITE_INDEX_CONSTRAINT_EQ); IN lists arrive as `=` too.
 OP_EQ = 2
@@ -38,8 +38,7 @@ _LIST_COST = 1_000_000.0
 _KEYED_COST = 100.0
 
 
-@dataclass(frozen=True)
-class Offer:
+class Offer(Record):
     """One constraint SQLite offers to BestIndex.
 
     Attributes:
@@ -57,8 +56,7 @@ class Offer:
     constant: bool = False
 
 
-@dataclass(frozen=True)
-class Use:
+class Use(Record):
     """A constraint the plan consumes: its offer index and how Filter receives it."""
 
     offer: int
@@ -67,8 +65,7 @@ class Use:
     as_set: bool
 
 
-@dataclass(frozen=True)
-class IndexPlan:
+class IndexPlan(Record):
     """What BestIndex answers: the consumed constraints in Filter argument order, and costs."""
 
     uses: tuple[Use, ...]
@@ -81,8 +78,7 @@ class IndexPlan:
         return ",".join(use.parameter for use in self.uses)
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(Record):
     """One request to make (before pagination).
 
     Attributes:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlprovider.engine.estimate import Collector
 from sqlprovider.http.stats import RequestStats
 from sqlprovider.http.waits import DEFAULT_MAX_WAIT, WaitBudget
+from sqlprovider.spec.record import Record
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -38,8 +38,7 @@ def is_aggregate(sql: str) -> bool:
     return bool(_AGGREGATE.search(sql))
 
 
-@dataclass(frozen=True)
-class AccountFailure:
+class AccountFailure(Record):
     """An account left out of a statement's result (`on_account_error="skip"`).
 
     Attributes:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,12 +28,12 @@ from sqlprovider.http.cache import Loaded
 from sqlprovider.http.messages import Reply
 from sqlprovider.http.retry import RETRY_STATUSES
 from sqlprovider.http.waits import WaitTooLongError
+from sqlprovider.spec.record import Record
 
 Query = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(Record):
     """Why one try failed, kept to build the final error once retries run out."""
 
     status: int | None
@@ -45,8 +44,7 @@ class Failure:
     refused: bool = False
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(Record):
     """One request as the client sends it (every try of it is the same).
 
     Attributes:

@@ -16,18 +16,17 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
-import ipaddress
 import os
 import ssl
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from sqlprovider.errors import InterfaceError
 from sqlprovider.http.abort import attach
 from sqlprovider.http.auth import is_loopback
 from sqlprovider.http.neterrors import ProxyRefusedError
+from sqlprovider.spec.record import Record, field
 
 __all__ = ["Proxy", "environ_proxy", "open_connection", "proxy_for", "tls_context"]
 
@@ -36,8 +35,7 @@ _tls_lock = threading.Lock()
 _BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 
 
-@dataclass(frozen=True, repr=False)
-class Proxy:
+class Proxy(Record):
     """An http:// proxy to tunnel through; `headers` (its credentials) go to it alone."""
 
     host: str
@@ -95,6 +93,8 @@ def proxy_for(base_url: str) -> Proxy | None:
 
 def _in_no_proxy_network(host: str) -> bool:
     """Whether `host` is an address inside a network NO_PROXY lists (``10.0.0.0/8``)."""
+    import ipaddress  # only when a proxy is configured at all
+
     try:
         address = ipaddress.ip_address(host)
     except ValueError:

@@ -10,15 +10,15 @@ the client maps those. Imports nothing from sqlprovider, and nothing that costs 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
+
+from sqlprovider.spec.record import Record
 
 __all__ = ["Outgoing", "Reply", "Transport"]
 
 
-@dataclass(frozen=True, repr=False)
-class Outgoing:
+class Outgoing(Record):
     """One request as it goes on the wire.
 
     Attributes:
@@ -42,8 +42,7 @@ class Outgoing:
         return f"Outgoing({self.method} {self.target})"
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(Record):
     """A whole answer: status, headers (names in lower case, repeats joined by ``, ``), body.
 
     The body is raw bytes already decoded from its content encoding.
