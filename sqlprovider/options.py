@@ -14,10 +14,8 @@ Imports `errors` and `http` (the token type and the defaults of its bounds) only
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlprovider.errors import InterfaceError
@@ -84,6 +82,28 @@ def one_of(*choices: str) -> Check:
     return check
 
 
+class Setting:
+    """One declared setting of `ConnectOptions`: its name, default and rules (`metadata`).
+
+    `ConnectOptions` is a plain frozen class rather than a dataclass: generating a dataclass's
+    methods imports `inspect` (with `ast`, `dis`, `tokenize`), a tenth of the CLI's start.
+
+    Attributes:
+        name: the setting's name (set when `ConnectOptions` is built).
+        default: its value when nobody sets it.
+        metadata: doc, kind, parse, check, cli, url, choices, metavar and normalize (see `option`).
+        repr: whether its value may be shown (False for the token and config).
+    """
+
+    __slots__ = ("default", "metadata", "name", "repr")
+
+    def __init__(self, default: Any, metadata: Mapping[str, Any], *, shown: bool) -> None:
+        self.name = ""
+        self.default = default
+        self.metadata = metadata
+        self.repr = shown
+
+
 def option(
     default: Any,
     doc: str,
@@ -98,7 +118,7 @@ def option(
     secret: bool = False,
     normalize: Callable[[Any], Any] | None = None,
 ) -> Any:
-    """Declare one connection setting (a dataclass field carrying its own rules).
+    """Declare one connection setting (a `Setting` carrying its own rules).
 
     Args:
         default: the value when nobody sets it.
@@ -131,7 +151,7 @@ def option(
         "metavar": metavar,
         "normalize": normalize,
     }
-    return field(default=default, metadata=metadata, repr=not secret, compare=not secret)
+    return Setting(default, metadata, shown=not secret)
 
 
 def _windows_problem(windows: Any) -> str | None:
@@ -149,7 +169,6 @@ def _windows_problem(windows: Any) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
 class ConnectOptions:
     """How a connection reaches the API; every entry point builds one of these.
 
@@ -289,9 +308,14 @@ class ConnectOptions:
         cli=False,  # the CLI has --skip-failed-accounts
     )
 
-    def __post_init__(self) -> None:
-        for item in dataclasses.fields(self):
-            value = getattr(self, item.name)
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - {item.name for item in _SETTINGS}
+        if unknown:
+            raise TypeError(f"ConnectOptions() got an unexpected argument {min(unknown)!r}")
+        state = {item.name: values.get(item.name, item.default) for item in _SETTINGS}
+        object.__setattr__(self, "__dict__", state)
+        for item in _SETTINGS:
+            value = state[item.name]
             kind = item.metadata["kind"]
             if isinstance(value, bool) and bool not in _as_tuple(kind):
                 raise OptionError(item.name, f"must be {_kind_name(kind)}, not {value!r}")
@@ -303,7 +327,26 @@ class ConnectOptions:
             if problem:
                 raise OptionError(item.name, problem)
             if item.metadata["normalize"] is not None and value is not None:
-                object.__setattr__(self, item.name, item.metadata["normalize"](value))
+                state[item.name] = item.metadata["normalize"](value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"ConnectOptions are frozen: use replace({name}=...) for a copy")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{i.name}={getattr(self, i.name)!r}" for i in _SETTINGS if i.repr)
+        return f"ConnectOptions({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ConnectOptions):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def _compared(self) -> tuple[Any, ...]:
+        # The secret settings are left out, as they are of the repr.
+        return tuple(getattr(self, i.name) for i in _SETTINGS if i.repr)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> ConnectOptions:
@@ -329,12 +372,25 @@ class ConnectOptions:
 
     def as_dict(self) -> dict[str, Any]:
         """Every setting by name (holds the token, so never log this)."""
-        return {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+        return {item.name: getattr(self, item.name) for item in _SETTINGS}
 
 
-def fields() -> tuple[dataclasses.Field[Any], ...]:
-    """The settings in declaration order (each field's metadata holds its rules)."""
-    return dataclasses.fields(ConnectOptions)
+def _declared(cls: type) -> tuple[Setting, ...]:
+    """The `Setting`s of `cls` in declaration order, each told its name."""
+    found = []
+    for name, value in vars(cls).items():
+        if isinstance(value, Setting):
+            value.name = name
+            found.append(value)
+    return tuple(found)
+
+
+_SETTINGS = _declared(ConnectOptions)
+
+
+def fields() -> tuple[Setting, ...]:
+    """The settings in declaration order (each one's metadata holds its rules)."""
+    return _SETTINGS
 
 
 def names() -> list[str]:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import logging
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -118,11 +120,14 @@ def showing_progress(
         yield
 
 
-class _MaskSecrets(logging.Filter):
-    """Replaces any secret in a log line (none is expected: this is the belt to the braces)."""
+class _MaskSecrets:
+    """Replaces any secret in a log line (none is expected: this is the belt to the braces).
+
+    A plain object with `filter` is a logging filter; not subclassing `logging.Filter` keeps
+    `logging` out of the start of commands that log nothing.
+    """
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
-        super().__init__()
         self._secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -140,6 +145,8 @@ def logging_api_calls(enabled: bool, stream: TextIO, secrets: tuple[str, ...]) -
     if not enabled:
         yield
         return
+    import logging
+
     logger = logging.getLogger("sqlprovider.http")
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("api: %(message)s"))

@@ -15,7 +15,6 @@ Imports `engine.*`, `http`, `spec` and `errors`; the paging machinery only once 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from sqlprovider.engine.statement import AccountFailure, Statement, is_aggregate
 from sqlprovider.engine.vtable import ACCOUNT_ARG
 from sqlprovider.errors import ApiError, OperationalError, ProgrammingError
 from sqlprovider.http import Account
+from sqlprovider.http.debuglog import debug
 from sqlprovider.spec import Resource
 
 if TYPE_CHECKING:
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
     #: One page for the cursor, with the name of the account it came from.
     AccountPage = tuple[str, Page]
-
-_logger = logging.getLogger(__name__)
 
 
 def split_account(
@@ -138,7 +136,7 @@ def record_failure(
 ) -> None:
     """Leave `account` out of `statement`: its failure recorded once, with a notice."""
     status = exc.status if isinstance(exc, ApiError) else None
-    _logger.debug("account %s skipped: %s", account, exc)
+    debug(__name__, "account %s skipped: %s", account, exc)
     failure = AccountFailure(account, resource.qualified_name, status, str(exc))
     if account in statement.failures:
         return

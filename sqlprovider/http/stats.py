@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field, fields
 
 
-@dataclass
 class RequestStats:
     """Thread-safe counters; worker threads add to them while the statement runs.
 
@@ -28,19 +26,37 @@ class RequestStats:
             add 60 s, not 480 s).
     """
 
-    requests: int = 0
-    pages: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    cache_hits: int = 0
-    bytes: int = 0
-    reused: int = 0
-    reuse_dropped: int = 0
-    api_seconds: float = 0.0
-    throttle_seconds: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    #: Waiting periods seen so far, merged: (start, end) in monotonic seconds.
-    _waits: list[tuple[float, float]] = field(default_factory=list, repr=False, compare=False)
+    #: The counters, in the order `as_dict` lists them.
+    COUNTERS = (
+        "requests",
+        "pages",
+        "retries",
+        "rate_limited",
+        "cache_hits",
+        "bytes",
+        "reused",
+        "reuse_dropped",
+        "api_seconds",
+        "throttle_seconds",
+    )
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.pages = 0
+        self.retries = 0
+        self.rate_limited = 0
+        self.cache_hits = 0
+        self.bytes = 0
+        self.reused = 0
+        self.reuse_dropped = 0
+        self.api_seconds = 0.0
+        self.throttle_seconds = 0.0
+        self._lock = threading.Lock()
+        #: Waiting periods seen so far, merged: (start, end) in monotonic seconds.
+        self._waits: list[tuple[float, float]] = []
+
+    def __repr__(self) -> str:
+        return f"RequestStats({self.as_dict()})"
 
     def add(self, **amounts: float) -> None:
         """Add to one or more counters at once.
@@ -76,8 +92,7 @@ class RequestStats:
         """The counters as a plain dict (times rounded to milliseconds)."""
         with self._lock:
             out: dict[str, float] = {}
-            for f in fields(self):
-                if not f.name.startswith("_"):
-                    value = getattr(self, f.name)
-                    out[f.name] = round(value, 3) if isinstance(value, float) else value
+            for name in self.COUNTERS:
+                value = getattr(self, name)
+                out[name] = round(value, 3) if isinstance(value, float) else value
             return out

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 
 #: The default bound on one statement's waiting, in seconds (`max_wait`, `--max-wait`): long
 #: enough for DigitalOcean's per-minute limit to reopen a few times in a large fan-out.
 DEFAULT_MAX_WAIT = 300.0
 
 
-@dataclass(frozen=True)
 class WaitTooLongError(Exception):
     """Waiting `needed` more seconds would pass the statement's `max_wait`.
 
@@ -31,12 +29,23 @@ class WaitTooLongError(Exception):
         why: what imposed the wait (``the API's rate limit``, ``retry-after``...).
     """
 
-    needed: float
-    left: float
-    max_wait: float
-    reopens_at: float
-    remaining: int | None
-    why: str
+    def __init__(
+        self,
+        *,
+        needed: float,
+        left: float,
+        max_wait: float,
+        reopens_at: float,
+        remaining: int | None,
+        why: str,
+    ) -> None:
+        super().__init__(f"waiting {needed:.1f} s more ({why}) would pass max_wait {max_wait:g} s")
+        self.needed = needed
+        self.left = left
+        self.max_wait = max_wait
+        self.reopens_at = reopens_at
+        self.remaining = remaining
+        self.why = why
 
 
 class WaitBudget:

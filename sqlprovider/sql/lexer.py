@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Kind = Literal["name", "dot", "other"]
 
@@ -39,8 +38,7 @@ _TOKEN = re.compile(
 _SKIPPED = frozenset({"space", "line_comment", "block_comment"})
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One token: its kind, the name it spells (quotes removed, for names), and its span."""
 
     kind: Kind
