@@ -30,6 +30,8 @@ DEFERRED = (
     "yaml",
     "hashlib",  # OpenSSL's libcrypto: spec.digest uses the interpreter's own SHA-256
     "decimal",
+    "dataclasses",  # its code generation imports inspect, ast, dis and tokenize
+    "logging",  # with traceback behind it: only a line to log needs it
 )
 
 _CHILD = """
