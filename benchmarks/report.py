@@ -121,59 +121,48 @@ CAUSES: dict[str, str] = {
         "let `Cursor.__iter__` read in batches (one lock per `arraysize`-or-256 rows)."
     ),
     "d.peak_memory": (
-        "Parsed pages are kept alive by a reference cycle: `Statement.shared()` "
-        "(`engine/statement.py`) registers `lambda _: self._forget(key, future)` as the future's "
-        "done-callback, so the future refers to the lambda and the lambda to the future, and "
-        "the future holds the parsed page. Such cycles are freed only by a full garbage "
-        "collection, so memory grows with the number of pages read. Proposed fix: use the "
-        "argument the callback receives instead of closing over the future, e.g. "
-        "`future.add_done_callback(lambda done: self._forget(key, done))`. With that one change "
-        "the peak was 1.2 MiB at both 10,000 and 100,000 rows (ratio 1.0)."
+        "The repeated-identity check kept every row's id of the statement in a dict; "
+        "`engine/identities.py` now keeps each page of an id-ordered list as its lowest "
+        "id and packed offsets (the exact dict only where pages interleave), and the "
+        "shared-page callback no longer closes over its future. A miss here is new: rerun"
+        " `python benchmarks/run.py --only d --no-docs` and diff tracemalloc snapshots."
     ),
     "e.cold_start": (
-        "Counted with `valgrind --tool=callgrind` (instructions do not move with the machine's "
-        'load): `sqlprovider query "SELECT 1"` runs about 353 M instructions against 153 M for '
-        '`python -c "import apsw"` (2.3x; 507 M before the cold-start work), so a miss here is '
-        "the machine's load on the wall clock. `connect()` no longer imports the statement "
-        "machinery (fetch, pages, plan, writer, apply, joins), hashlib or decimal, and the "
-        "spec model is built without dataclass code generation (`spec/record.py`). What is "
-        "left at start: `dataclasses` with `inspect` (about 28 M, for the dataclasses still on "
-        "the start path: `options`, `http.client`, `http.messages`, `http.answers`, "
-        "`http.waits`, `http.stats`, `engine.statement`, `sql.lexer`), `logging` (about 23 M, "
-        "`http.client`), loading the spec (about 23 M) and argparse with its gettext lookups. "
-        "Proposed fix if needed: those dataclasses as `spec.record.Record` classes (or plain "
-        "classes), so that neither `dataclasses` nor `inspect` is imported."
+        "`connect()` imports no statement machinery, no `dataclasses` (and so no "
+        "`inspect`), no `logging` and no hashlib (`tests/engine/test_startup.py`), and "
+        "the HTTP transport it does import (for figure h) is `http.client`. The apsw "
+        "baseline moves by several milliseconds between runs on this shared 2-CPU "
+        "machine; a miss by a few hundredths is that noise. Rerun `python "
+        "benchmarks/run.py --only e --no-docs`."
     ),
     "g.pool_vs_in": (
-        "With both children timed from just after their library's import, the IN form carries "
-        "its first statement's fixed cost (figure (h)): importing `requests` (with urllib3 and "
-        "charset_normalizer) and starting the worker pool inside the first request, which "
-        "callgrind counts at about 334 M instructions, three quarters of all of "
-        "`import sqlprovider`. The fan-out itself is the one of figure (b). Proposed fix: the "
-        "one of (h)."
+        "Both children are timed from just after their library's import; the fan-out "
+        "itself is the one of figure (b), and the first-statement cost is figure (h)'s. A"
+        " miss by a few hundredths follows the machine's load (the pydo pool's own time "
+        "moves by 10%)."
     ),
     "h.first_droplets": (
-        "The first statement imports the HTTP stack (`requests`: about 334 M instructions under "
-        "callgrind, of which urllib3 164 M and `http.client` 62 M) and starts the worker pool; "
-        "the second pays neither. Warming them in a background thread at connect would only "
-        "move the wait, and would slow statements that never call the API (GIL). Proposed fix: "
-        "a transport on `http.client` (or urllib3) alone for the GETs, keeping `requests` out "
-        "of the path."
+        "The HTTP transport loads with the API client at `connect()`; what the first "
+        "statement still imports is the paging and planning machinery (about 5 ms) and "
+        "`logging` and `dataclasses` for the modules that need them. A miss is new: "
+        "compare `python -X importtime` of a first statement against the second."
     ),
 }
 CAUSES["h.first_policies"] = CAUSES["h.first_droplets"]
 CAUSES["i.peak_rss"] = (
-    "Each backups answer is now let go after its last read (the join's prefetch counts the "
-    "outer rows holding each key), and so is each page of the key source after its second "
-    "read. Counting live objects 4,000 rows into the 3,000-Droplet run: 282 to 653 backups "
-    "answers and 9 Droplet pages alive (two runs), against 2,422 and 18 before. What still "
-    "grows is the Droplet list: "
-    "the prefetch's key query reads the whole list before the outer scan has "
-    "passed its first page, and the pages are kept (parsed) until the outer scan reads them, "
-    "so that the list is read once. Proposed fix: start the keyed calls from the outer scan's "
-    "pages as they arrive (a window of keys ahead of the nested loop) instead of from a "
-    "separate key query, or keep the waiting pages as their bytes (smaller than the parsed "
-    "objects) and parse them again on the second read."
+    "Traced Python memory no longer grows with the Droplets (between rows 4,000 and "
+    "16,000 of the 10,000-Droplet run it stays at 23-24 MiB, 64 k objects): answers "
+    "stream into rows and are let go after their last read, and the join's keyed calls "
+    "start from its key query read as the nested loop goes (`engine/prefetch.py`). What "
+    "grows is glibc's heap: once a large block (a 1 MiB page of Droplets, its decoded "
+    "text) is freed, glibc raises its mmap threshold, so later pages are allocated inside"
+    " the 16 worker threads' malloc arenas, which fragment and do not shrink. The same "
+    "run with the threshold pinned (`MALLOC_MMAP_THRESHOLD_=131072`) peaks at 52.0 / 48.5"
+    " MiB = 1.07x, with `MALLOC_ARENA_MAX=2` at 1.08x; the growth levels off (20,000 "
+    "Droplets: 67 MiB). The library does not change the process's allocator settings for "
+    "its host (notebooks, BI tools); a long-running fan-out over very large accounts can "
+    "set one of those two variables. Left open: keeping large bodies out of the worker "
+    "threads' arenas."
 )
 
 
