@@ -112,7 +112,7 @@ def call_pages(
         return
     if body is SKIPPED:
         return
-    records = list(records_of(body, call.method, call.path))
+    records = records_of(body, call.method, call.path)
     check_keys(resource, call, records)
     yield records, body, call.echo
     if not call.method.paginated or call.page is not None:
@@ -185,7 +185,7 @@ def _later_pages(
                 raise changed(
                     resource, call, f"meta.total went from {total} to {now_total} by page {number}"
                 )
-            records = list(records_of(body, call.method, call.path))
+            records = records_of(body, call.method, call.path)
             expected = min(call.per_page, total - (number - 1) * call.per_page)
             if len(records) != expected:
                 # The total did not move, so nothing was added or removed: a rerun would
@@ -211,7 +211,7 @@ def _same_first_page(
     fetcher: Fetcher, resource: Resource, call: Call, body: Any, total: int, identities: Identities
 ) -> None:
     """Fail when the first page read again differs from its first read (same total)."""
-    records = list(records_of(body, call.method, call.path))
+    records = records_of(body, call.method, call.path)
     again = Identities(resource, call)
     again.add(1, records)
     now_total = total_of(resource, call, body, fetcher.pagination.total)
@@ -248,7 +248,7 @@ def _follow_links(
             )
         page += 1
         body = outcome(fetcher.start(resource, call, statement, page))
-        records = list(records_of(body, call.method, call.path))
+        records = records_of(body, call.method, call.path)
         if not records and isinstance(dig(body, next_link), str):
             raise bad_answer(resource, call, f"page {page} is empty yet links to a next page")
         check_keys(resource, call, records)

@@ -8,7 +8,7 @@ text, absent nested keys NULL. Imports `spec` and `errors` only.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlprovider.errors import DataError, ResponseError
@@ -20,8 +20,11 @@ Extractor = Callable[[dict[str, Any], Any, dict[str, Any]], Any]
 _MISSING = object()
 
 
-def records_of(payload: Any, method: Method, where: str) -> Iterator[dict[str, Any]]:
-    """Yield the records of one response body, whatever shape the method declares.
+def records_of(payload: Any, method: Method, where: str) -> list[dict[str, Any]]:
+    """The records of one response body, whatever shape the method declares.
+
+    A list, built whole (a page is already in memory): every record is checked before the
+    first row is made, and the scan's `map` then runs over a list, in C.
 
     Raises:
         ResponseError: the body does not hold records where the spec says they are.
@@ -32,38 +35,39 @@ def records_of(payload: Any, method: Method, where: str) -> Iterator[dict[str, A
         # map) when there is nothing, so reading it as zero rows could hide every record.
         raise _shape_error(where, method, "nothing" if node is _MISSING else "null")
     if method.shape == "list" and isinstance(node, list):
-        items: Sequence[Any] = node
+        items: list[Any] = node
     elif method.shape == "map" and isinstance(node, dict):
         if method.map_key is not None:
-            yield from _keyed_values(node, method, where)
-            return
+            return _keyed_values(node, method, where)
         items = list(node.values())
     elif method.shape == "object" and isinstance(node, dict):
         items = [node]
     else:
         raise _shape_error(where, method, type(node).__name__)
     for item in items:
-        if not isinstance(item, dict):
+        if type(item) is not dict:
             raise _shape_error(where, method, f"an item of type {type(item).__name__}")
-        yield item
+    return items
 
 
-def _keyed_values(node: dict[str, Any], method: Method, where: str) -> Iterator[dict[str, Any]]:
+def _keyed_values(node: dict[str, Any], method: Method, where: str) -> list[dict[str, Any]]:
     """The values of a map, each with the field `map_key` set from its key (the key is the truth:
     the record's own copy may be missing, and a row without its key would vanish from joins)."""
     field = method.map_key
     assert field is not None
     integer = method.map_key_type == "integer"
+    out: list[dict[str, Any]] = []
+    keep = out.append
     for key, item in node.items():
-        if not isinstance(item, dict):
+        if type(item) is not dict:
             raise _shape_error(where, method, f"an item of type {type(item).__name__}")
+        value: Any = key
         if integer:
-            if not (isinstance(key, str) and key.isascii() and key.isdigit()):
+            if not (type(key) is str and key.isdigit() and key.isascii()):
                 raise _shape_error(where, method, f"the map key {key[:40]!r} (not an integer id)")
-            value: Any = int(key)
-        else:
-            value = key
-        yield item if item.get(field, _MISSING) == value else {**item, field: value}
+            value = int(key)
+        keep(item if item.get(field, _MISSING) == value else {**item, field: value})
+    return out
 
 
 def dig(node: Any, path: Sequence[str]) -> Any:
