@@ -42,7 +42,7 @@ failed statement, no 429 answer (counted by the client and by the sandbox), tota
 **(d) Cached rows.** `SELECT * FROM droplet_backup_policies` over 100,000 Droplets (500 pages),
 after a warm-up scan with a long `cache_ttl`, so no request is made: rows per second against the
 floor of plain Python doing the least possible with the same bytes (`json.loads` of the same
-page bodies and building the same 10-value tuples). Target: at least 0.6x of the floor (issue 16). Peak
+page bodies and building the same 10-value tuples). Target: at least 0.6x of the floor. Peak
 memory is the tracemalloc peak (Python allocations; SQLite's own are not traced) during the
 cached scan at 10,000 and at 100,000 rows. Target: the larger run peaks at most 1.3x the smaller,
 i.e. rows stream instead of piling up.

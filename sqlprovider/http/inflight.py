@@ -6,7 +6,9 @@ wraps a token's `RateLimiter`: a request first waits for its token's budget, the
 the process's `MAX_IN_FLIGHT` slots, and gives both back when its answer has arrived. A slot is
 held only while a request is on the wire, never while a token waits for its own budget or a
 retry backs off, so one throttled account does not slow the others down.
-`SQLPROVIDER_MAX_IN_FLIGHT` sets the cap (default 64). Imports `http.ratelimit` and
+`SQLPROVIDER_MAX_IN_FLIGHT` sets the cap (default 128: eight accounts at the default 16 parallel
+requests each run unhindered, so a handful of accounts take about the time of one, while
+twenty accounts' 320 workers still share 128 slots). Imports `http.ratelimit` and
 `http.waits` only.
 
 The slots are handed out first come, first served (`FairSlots`). With a plain semaphore a
@@ -27,7 +29,7 @@ from typing import Any
 from sqlprovider.http.ratelimit import RateLimiter
 from sqlprovider.http.waits import WaitBudget
 
-MAX_IN_FLIGHT = max(1, int(os.environ.get("SQLPROVIDER_MAX_IN_FLIGHT", "") or 64))
+MAX_IN_FLIGHT = max(1, int(os.environ.get("SQLPROVIDER_MAX_IN_FLIGHT", "") or 128))
 
 
 class FairSlots:
