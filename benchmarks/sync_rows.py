@@ -50,6 +50,7 @@ def _rows(count: int, seed: int) -> list[tuple[Any, ...]]:
     for index in range(count):
         rows.append(
             (
+                "default",  # the account column leads the synced table's key
                 300_000_000 + index,
                 f"web-{index}",
                 rng.choice(["active", "off", "new"]),
@@ -97,12 +98,12 @@ def write_path(count: int) -> dict[str, Any]:
     one_percent = count // 100
     picked = rng.sample(range(count), 2 * one_percent)  # disjoint: changed, then removed
     for index in picked[:one_percent]:
-        changed[index] = (*changed[index][:2], "archive", *changed[index][3:])
+        changed[index] = (*changed[index][:3], "archive", *changed[index][4:])
     removed = set(picked[one_percent:])
     changed = [row for i, row in enumerate(changed) if i not in removed]
     changed += _rows(one_percent, 3)
     changed[-one_percent:] = [
-        (900_000_000 + i, *row[1:]) for i, row in enumerate(changed[-one_percent:])
+        (row[0], 900_000_000 + i, *row[2:]) for i, row in enumerate(changed[-one_percent:])
     ]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
