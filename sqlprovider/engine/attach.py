@@ -31,8 +31,9 @@ from sqlprovider.http import (
     resolve_token,
     shared_cache,
 )
+from sqlprovider.http.auth import ApiUrlError
 from sqlprovider.http.inflight import CappedLimiter
-from sqlprovider.options import ConnectOptions
+from sqlprovider.options import ConnectOptions, OptionError
 from sqlprovider.spec import Provider, load_providers
 
 
@@ -76,13 +77,7 @@ def attach(
         chosen = config.select(options.accounts)
     built = []
     for entry in chosen:
-        url = resolve_api_url(
-            entry.api_url or options.api_url,
-            provider.api_url_env,
-            provider.api_url,
-            allow_http=options.allow_http,
-            path_prefix=provider.path_prefix,
-        )
+        url = _api_url(entry, options, provider)
         problem = None
         try:
             resolved = entry.resolve_token(provider.token_env)
@@ -115,3 +110,26 @@ def attach(
     session.install()
     install_metadata(connection, session, provider)
     return session
+
+
+def _api_url(entry: AccountConfig, options: ConnectOptions, provider: Provider) -> str:
+    """The account's base URL, checked; a bad `api_url` setting is an `OptionError`, so every
+    entry point names it its own way (`--api-url` in the CLI, `?api_url=` in a URL).
+
+    Raises:
+        OptionError: the `api_url` setting cannot be used.
+        ApiUrlError: the account's `api_url` in the config file, or the environment's, cannot.
+    """
+    try:
+        return resolve_api_url(
+            entry.api_url or options.api_url,
+            provider.api_url_env,
+            provider.api_url,
+            allow_http=options.allow_http,
+            path_prefix=provider.path_prefix,
+            source=f"the api_url of account {entry.name!r}" if entry.api_url else "api_url",
+        )
+    except ApiUrlError as exc:
+        if exc.source == "api_url":
+            raise OptionError("api_url", exc.problem) from None
+        raise

@@ -102,6 +102,21 @@ def resolve_token(explicit: str | Token | None, env_names: Sequence[str]) -> Tok
     return None
 
 
+class ApiUrlError(InterfaceError):
+    """A base URL that cannot be used, said of where it came from.
+
+    Attributes:
+        source: how the caller gave the URL (``api_url``, ``$DIGITALOCEAN_API_URL``, the
+            ``api_url`` of an account); the CLI names its flag instead of ``api_url``.
+        problem: what is wrong, worded to follow `source`.
+    """
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source} {problem}")
+        self.source = source
+        self.problem = problem
+
+
 def resolve_api_url(
     explicit: str | None,
     env_name: str,
@@ -109,17 +124,27 @@ def resolve_api_url(
     *,
     allow_http: bool = False,
     path_prefix: str = "",
+    source: str = "api_url",
 ) -> str:
     """Pick the base URL (argument, else environment, else default) and normalise it.
 
+    Args:
+        source: how to name `explicit` in an error (the environment variable is named as
+            ``$NAME`` when the URL came from it).
+
     Raises:
-        InterfaceError: as `normalize_api_url` does.
+        ApiUrlError: as `normalize_api_url` does, naming where the URL came from.
     """
-    url = explicit or (os.environ.get(env_name, "") if env_name else "") or default
-    return normalize_api_url(url, path_prefix=path_prefix, allow_http=allow_http)
+    env = os.environ.get(env_name, "") if env_name and not explicit else ""
+    url = explicit or env or default
+    if not explicit and env:
+        source = f"${env_name}"
+    return normalize_api_url(url, path_prefix=path_prefix, allow_http=allow_http, source=source)
 
 
-def normalize_api_url(url: str, *, path_prefix: str = "", allow_http: bool = False) -> str:
+def normalize_api_url(
+    url: str, *, path_prefix: str = "", allow_http: bool = False, source: str = "api_url"
+) -> str:
     """The API's base URL as ``scheme://host[:port]``, or a clear refusal.
 
     Every method path of the spec already starts with `path_prefix` (``/v2``), so a base URL
@@ -129,7 +154,7 @@ def normalize_api_url(url: str, *, path_prefix: str = "", allow_http: bool = Fal
     rather than guessed at. Every entry point (connect, attach, the CLI, SQLAlchemy) calls this.
 
     Raises:
-        InterfaceError: a URL that is not http(s), carries credentials, a path other than
+        ApiUrlError: a URL that is not http(s), carries credentials, a path other than
             `path_prefix`, a query or a fragment, or plain http to a host that is not loopback.
     """
     text = url.strip() if isinstance(url, str) else ""
@@ -139,12 +164,13 @@ def normalize_api_url(url: str, *, path_prefix: str = "", allow_http: bool = Fal
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InterfaceError(
-            f"api_url must look like https://host[:port], such as https://api.digitalocean.com, "
-            f"not {_safe(text)!r}"
+        raise ApiUrlError(
+            source,
+            f"must look like https://host[:port], such as https://api.digitalocean.com, "
+            f"not {_safe(text)!r}",
         )
     if parts.username or parts.password:
-        raise InterfaceError("api_url must not carry credentials; pass the token separately")
+        raise ApiUrlError(source, "must not carry credentials; pass the token separately")
     path = parts.path.rstrip("/")
     prefix = path_prefix.rstrip("/")
     if prefix and path == prefix:
@@ -153,15 +179,17 @@ def normalize_api_url(url: str, *, path_prefix: str = "", allow_http: bool = Fal
         extra = path + (f"?{parts.query}" if parts.query else "")
         extra += f"#{parts.fragment}" if parts.fragment else ""
         accepted = f" (a trailing {prefix} is accepted and dropped)" if prefix else ""
-        raise InterfaceError(
-            f"api_url must be the API's address without a path or query, such as "
+        raise ApiUrlError(
+            source,
+            f"must be the API's address without a path or query, such as "
             f"{parts.scheme}://{parts.netloc}{accepted}; {extra!r} in {_safe(text)!r} would be "
-            "put in front of every request path. Remove it."
+            "put in front of every request path. Remove it.",
         )
     if parts.scheme == "http" and not allow_http and not is_loopback(parts.hostname):
-        raise InterfaceError(
-            f"refusing plain http to {parts.hostname}: the token would travel unencrypted. "
-            "Use https, or pass allow_http=True (--allow-http) if you really mean it."
+        raise ApiUrlError(
+            source,
+            f"is plain http to {parts.hostname}: the token would travel unencrypted. "
+            "Use https, or pass allow_http=True (--allow-http) if you really mean it.",
         )
     return f"{parts.scheme}://{parts.netloc}"
 

@@ -142,3 +142,22 @@ def test_token_prompt_asks_without_echo(monkeypatch: pytest.MonkeyPatch) -> None
 def test_two_token_sources_are_refused() -> None:
     with pytest.raises(sqlprovider.InterfaceError, match="--token and --token-file"):
         options_from_args(parse("--token", "a", "--token-file", "-"))
+
+
+def test_a_bad_api_url_is_named_as_each_caller_gave_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlprovider.cli.main import main
+
+    monkeypatch.setenv("DIGITALOCEAN_TOKEN", "t" * 20)
+    monkeypatch.delenv("DIGITALOCEAN_API_URL", raising=False)
+    assert main(["query", "--api-url", "ftp://x", "SELECT 1"]) == 1
+    assert capsys.readouterr().err.startswith("error: --api-url must look like https://host")
+    with pytest.raises(OptionError, match=r"^api_url is plain http to example\.com"):
+        sqlprovider.connect(api_url="http://example.com")
+    monkeypatch.setenv("DIGITALOCEAN_API_URL", "https://example.com/v9")
+    with pytest.raises(sqlprovider.InterfaceError, match=r"^\$DIGITALOCEAN_API_URL must be"):
+        sqlprovider.connect()
+    config = {"accounts": {"prod": {"token": "t" * 20, "api_url": "https://h/v3"}}}
+    with pytest.raises(sqlprovider.InterfaceError, match=r"^the api_url of account 'prod' must be"):
+        sqlprovider.connect(config=config, accounts="*")
