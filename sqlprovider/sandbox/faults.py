@@ -24,10 +24,21 @@ STATUS_KINDS: dict[str, int] = {
     "401": 401,
 }
 BODY_KINDS: tuple[str, ...] = ("reset", "truncate", "slow")
+#: Answers a careless or hostile server sends: a redirect to another host, a gzip body that
+#: inflates past any sane size, a header line longer than clients accept, a body that drips
+#: in a byte at a time for `slow_seconds`.
+HOSTILE_KINDS: tuple[str, ...] = ("redirect", "gzip-bomb", "huge-header", "drip")
 #: Faults for writes: the request is carried out, then its answer is lost (a 500, or the
 #: connection dropped mid-body), or the action it starts ends `errored`.
 APPLY_KINDS: dict[str, str | int] = {"apply-500": 500, "apply-503": 503, "apply-reset": "reset"}
-KINDS: tuple[str, ...] = (*STATUS_KINDS, *BODY_KINDS, "mutate", *APPLY_KINDS, "errored")
+KINDS: tuple[str, ...] = (
+    *STATUS_KINDS,
+    *BODY_KINDS,
+    *HOSTILE_KINDS,
+    "mutate",
+    *APPLY_KINDS,
+    "errored",
+)
 
 
 @dataclass(frozen=True)

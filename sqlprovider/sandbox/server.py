@@ -7,6 +7,8 @@ off, nothing is logged per request. Imports nothing from sqlprovider.
 
 from __future__ import annotations
 
+import functools
+import gzip
 import json
 import socket
 import struct
@@ -108,11 +110,29 @@ class _Handler(BaseHTTPRequestHandler):
         if out.fault == "truncate":
             # A short body whose Content-Length matches what is sent: well-framed, invalid JSON.
             body = body[: max(1, len(body) // 2)]
+        if out.fault == "gzip-bomb":
+            body = _gzip_bomb()
         self.send_response(out.status)
         for name, value in out.headers.items():
             self.send_header(name, value)
+        if out.fault == "gzip-bomb":
+            self.send_header("Content-Encoding", "gzip")
+        if out.fault == "huge-header":
+            self.send_header("X-Padding", "a" * 70_000)  # http.client accepts lines to 64 KiB
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if out.fault == "drip" and self.command != "HEAD":
+            # A byte at a time: every read succeeds, the whole body never comes in time.
+            self.wfile.flush()
+            deadline = time.monotonic() + out.slow_seconds
+            sent = 0
+            while sent < len(body) - 1 and time.monotonic() < deadline:
+                self.wfile.write(body[sent : sent + 1])
+                self.wfile.flush()
+                sent += 1
+                time.sleep(0.02)
+            self.wfile.write(body[sent:])
+            return
         if self.command == "HEAD":
             return
         if out.fault == "reset":
@@ -126,3 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(out.slow_seconds)
         self.wfile.write(body)
+
+
+@functools.cache
+def _gzip_bomb() -> bytes:
+    """65 MiB of zeros, gzipped to about 64 KiB (just past a client's default 64 MiB cap)."""
+    return gzip.compress(bytes(65 * 1024 * 1024), compresslevel=9)

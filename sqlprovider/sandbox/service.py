@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .api import Api, Reply, error
 from .data import Account
-from .faults import APPLY_KINDS, BODY_KINDS, STATUS_KINDS, FaultInjector, Faults
+from .faults import APPLY_KINDS, BODY_KINDS, HOSTILE_KINDS, STATUS_KINDS, FaultInjector, Faults
 from .lifecycle import ActionBook
 from .ratelimit import RateLimiter
 
@@ -185,6 +185,9 @@ class Service:
             reply = error(status, *_INJECTED[status])
             if fault == "429":
                 extra["retry-after"] = str(injector.faults.retry_after)
+        elif fault == "redirect":
+            # To a host that is not the API: a client that follows it sends the token there.
+            reply = Reply(302, None, {"Location": f"http://198.51.100.7{path}"})
         elif method == "OPTIONS":
             # A CORS preflight carries no token; it learns the allowed methods.
             reply = self._route(self.api, method, path, query, body, base_url)
@@ -212,7 +215,9 @@ class Service:
             self._log.append(record)
             if not reply.routed:
                 self._unrouted.append(record)
-        body_fault = fault if fault in BODY_KINDS else None
+        body_fault = fault if fault in BODY_KINDS or fault in HOSTILE_KINDS else None
+        if fault == "redirect":
+            body_fault = None
         if APPLY_KINDS.get(fault or "") == "reset":
             body_fault = "reset"
         return Outcome(reply.status, out_headers, payload, body_fault, injector.faults.slow_seconds)

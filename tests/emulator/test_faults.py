@@ -163,3 +163,49 @@ def test_latency_and_jitter_are_applied() -> None:
 def test_invalid_faults_are_refused(bad: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Faults(**bad)  # type: ignore[arg-type]
+
+
+def _raw_get(sb: Sandbox, timeout: float = 10) -> http.client.HTTPResponse:
+    parts = urlsplit(sb.url)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    conn.request("GET", "/v2/droplets", headers={"Authorization": f"Bearer {sb.token}"})
+    return conn.getresponse()
+
+
+def test_redirect_points_at_another_host(fresh: Sandbox) -> None:
+    fresh.faults = Faults(schedule={1: "redirect"})
+    resp = _raw_get(fresh)
+    assert resp.status == 302
+    assert resp.getheader("Location") == "http://198.51.100.7/v2/droplets"
+
+
+def test_gzip_bomb_inflates_past_64_mib(fresh: Sandbox) -> None:
+    import zlib
+
+    fresh.faults = Faults(schedule={1: "gzip-bomb"})
+    resp = _raw_get(fresh)
+    assert resp.getheader("Content-Encoding") == "gzip"
+    body = resp.read()
+    assert len(body) < 1024 * 1024
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    inflated = 0
+    while not inflate.eof:
+        inflated += len(inflate.decompress(inflate.unconsumed_tail or body, 8 << 20))
+        body = b""
+    assert inflated > 64 * 1024 * 1024
+
+
+def test_huge_header_is_past_what_http_client_reads(fresh: Sandbox) -> None:
+    fresh.faults = Faults(schedule={1: "huge-header"})
+    with pytest.raises(http.client.LineTooLong):
+        _raw_get(fresh)
+
+
+def test_drip_sends_the_body_a_byte_at_a_time(fresh: Sandbox) -> None:
+    fresh.faults = Faults(schedule={1: "drip"}, slow_seconds=0.3)
+    started = time.monotonic()
+    resp = _raw_get(fresh)
+    first = resp.read(1)
+    body = first + resp.read()
+    assert time.monotonic() - started >= 0.3
+    assert json.loads(body)["droplets"] is not None  # whole in the end, only late

@@ -25,7 +25,18 @@ from .helpers import UNLIMITED
 
 pytestmark = pytest.mark.timeout(60)
 
-TRANSIENT_KINDS = ["429-no-retry-after", "500", "502", "503", "504", "reset", "truncate", "slow"]
+TRANSIENT_KINDS = [
+    "429-no-retry-after",
+    "500",
+    "502",
+    "503",
+    "504",
+    "reset",
+    "truncate",
+    "slow",
+    "huge-header",
+    "drip",
+]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +105,11 @@ def test_429_with_retry_after_is_waited_out(
         ("reset", ServiceError),
         ("truncate", ResponseError),
         ("slow", ServiceError),
+        ("huge-header", ServiceError),
+        ("drip", ServiceError),
         ("401", AuthenticationError),
+        ("redirect", ResponseError),
+        ("gzip-bomb", ResponseError),
     ],
 )
 @pytest.mark.parametrize("query", ["policies", "policy_backups"])
@@ -114,6 +129,26 @@ def test_a_fault_that_never_clears_fails_the_statement(
     assert isinstance(outcome.error, error), repr(outcome.error)
     assert problem(outcome, []) is None, problem(outcome, [])
     assert "GET /v2/droplets/" in str(outcome.error)
+
+
+@pytest.mark.parametrize(
+    ("kind", "named"),
+    [("redirect", "a redirect to http://198.51.100.7"), ("gzip-bomb", "once decoded")],
+)
+def test_a_hostile_answer_on_one_page_fails_at_once_without_retrying_it(
+    sb: Sandbox, kind: str, named: str
+) -> None:
+    # Not a passing trouble: sent again, the same server would answer the same way.
+    sb.faults = Faults(schedule={2: kind}, path_pattern=r"/policies$")
+    sb.clear_requests()
+    try:
+        outcome = run(sb, QUERIES["policies"], retries=2, timeout=2.0)
+    finally:
+        sb.faults = None
+    assert outcome.rows is None
+    assert isinstance(outcome.error, ResponseError), repr(outcome.error)
+    assert named in str(outcome.error)
+    assert _faulted(sb) == 1  # refused, not sent again
 
 
 @pytest.mark.parametrize("page", [2, 3, 4])
