@@ -9,6 +9,7 @@ Imports `http`, `engine.*`, `spec` and `errors`.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Generator, Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from sqlprovider.engine.statement import Statement
 from sqlprovider.errors import ApiError
 from sqlprovider.http import ApiClient
 from sqlprovider.http.inflight import MAX_IN_FLIGHT
+from sqlprovider.http.payload import Unparsed
 from sqlprovider.spec import Pagination, Resource
 
 if TYPE_CHECKING:
@@ -148,7 +150,10 @@ class Fetcher:
         query: dict[str, Any],
         statement: Statement,
         bounded: Hashable | None = None,
+        defer: bool = True,
     ) -> Any:
+        """The answer of one request, run on a worker. A large body comes back `Unparsed`
+        (unless `defer` is False): the cursor's thread parses it (`http.payload` says why)."""
         if statement.cancel.is_set():
             raise interrupted()
         try:
@@ -159,9 +164,14 @@ class Fetcher:
                 cancel=statement.cancel,
                 budget=statement.waits,
                 abort=statement.abandon,
+                parse_large=not defer,
             )
             if bounded is not None:
                 statement.admit(bounded, size)
+            if isinstance(payload, mmap.mmap):
+                return Unparsed(
+                    payload, lambda: self._get(resource, path, query, statement, defer=False)
+                )
             return payload
         except ApiError as exc:
             hint = resource.error_hints.get(exc.status or 0)

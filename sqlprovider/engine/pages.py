@@ -33,6 +33,7 @@ from sqlprovider.engine.plan import Call
 from sqlprovider.engine.rows import dig, records_of
 from sqlprovider.engine.statement import Statement
 from sqlprovider.errors import ApiError, OperationalError
+from sqlprovider.http.payload import Unparsed
 from sqlprovider.spec import Resource
 
 if TYPE_CHECKING:
@@ -67,7 +68,9 @@ def outcome(future: Future[Any]) -> Any:
     from concurrent.futures import CancelledError
 
     try:
-        return future.result()
+        body = future.result()
+        # A large body was left for this thread to parse (see `http.payload`).
+        return body.value() if isinstance(body, Unparsed) else body
     except (CancelledError, InterruptedError) as exc:
         raise interrupted() from exc
 

@@ -10,7 +10,7 @@ becomes its exception class through `error_for`, the one place that maps HTTP st
 
 from __future__ import annotations
 
-import json
+import mmap
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,6 +26,7 @@ from sqlprovider.errors import (
 )
 from sqlprovider.http.cache import Loaded
 from sqlprovider.http.messages import Reply
+from sqlprovider.http.payload import Body, is_blank, parse
 from sqlprovider.http.retry import RETRY_STATUSES
 from sqlprovider.http.waits import WaitTooLongError
 from sqlprovider.spec.record import Record
@@ -53,6 +54,7 @@ class Request(Record):
         retry_transport: whether a dropped connection or timeout is retried (not for a write,
             which may have been carried out).
         empty_ok: an empty 2xx body is an answer (None), as a write's 204 is.
+        parse_large: parse a large 2xx body here; False leaves it to the caller (`payload`).
     """
 
     method: str
@@ -63,6 +65,7 @@ class Request(Record):
     retry_statuses: frozenset[int] = RETRY_STATUSES
     retry_transport: bool = True
     empty_ok: bool = False
+    parse_large: bool = True
 
     @property
     def where(self) -> str:
@@ -78,10 +81,12 @@ def judge(
     if 300 <= status < 400:
         raise _redirected(request, status, reply.headers.get("location"))
     if status < 300:
-        if request.empty_ok and not body.strip():
+        if request.empty_ok and is_blank(body):
+            return Loaded(body, None)
+        if isinstance(body, mmap.mmap) and not request.parse_large:
             return Loaded(body, None)
         try:
-            return Loaded(body, json.loads(body))
+            return Loaded(body, parse(body))
         except (ValueError, RecursionError) as exc:
             detail = _short(exc) if isinstance(exc, ValueError) else "nested too deeply"
             return Failure(status, f"a body that is not valid JSON ({detail})", {})
@@ -222,9 +227,9 @@ def too_long(request: Request, exc: WaitTooLongError) -> RateLimitError:
     )
 
 
-def _error_body(body: bytes) -> Mapping[str, Any]:
+def _error_body(body: Body) -> Mapping[str, Any]:
     try:
-        parsed = json.loads(body)
+        parsed = parse(body)
     except (ValueError, RecursionError):
         return {}
     return parsed if isinstance(parsed, dict) else {}

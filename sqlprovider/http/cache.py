@@ -2,8 +2,9 @@
 
 Entries are keyed by everything that makes an answer: the API URL, the token's fingerprint, the
 method, the path and the query, so two tokens (or two servers) never share an answer. Bodies are
-stored as immutable bytes; each reader applies its own TTL (0 disables reuse). Concurrent
-identical requests share one call whatever the TTL ("single flight").
+stored as read (bytes, or the mmap of a large one, which nothing writes to again; see `payload`);
+each reader applies its own TTL (0 disables reuse). Concurrent identical requests share one call
+whatever the TTL ("single flight").
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sqlprovider.http.payload import Body
 from sqlprovider.spec.record import Record
 
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ CacheKey = tuple[str, str, str, str, tuple[tuple[str, str], ...]]
 class Loaded(Record):
     """A response body, with its parsed JSON when this caller (or its twin) just parsed it."""
 
-    body: bytes
+    body: Body
     payload: Any = None
     shared: bool = False
 
@@ -36,12 +38,12 @@ class ResponseCache:
 
     def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
         self._max_bytes = max_bytes
-        self._entries: OrderedDict[CacheKey, tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[CacheKey, tuple[float, Body]] = OrderedDict()
         self._in_flight: dict[CacheKey, Future[Loaded]] = {}
         self._size = 0
         self._lock = threading.Lock()
 
-    def peek(self, key: CacheKey, ttl: float) -> bytes | None:
+    def peek(self, key: CacheKey, ttl: float) -> Body | None:
         """A stored body younger than `ttl` seconds, without loading anything."""
         if ttl <= 0:
             return None
@@ -91,7 +93,7 @@ class ResponseCache:
             self._store(key, loaded.body)
         return loaded
 
-    def _store(self, key: CacheKey, body: bytes) -> None:
+    def _store(self, key: CacheKey, body: Body) -> None:
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:

@@ -16,6 +16,7 @@ Nothing that can carry a request header (the token) leaves this module unmapped.
 from __future__ import annotations
 
 import json
+import mmap
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -48,6 +49,7 @@ from sqlprovider.http.neterrors import (
     describe_transport_error,
     is_refused,
 )
+from sqlprovider.http.payload import parse
 from sqlprovider.http.ratelimit import RateLimiter
 from sqlprovider.http.retry import RetryPolicy
 from sqlprovider.http.stats import RequestStats
@@ -220,7 +222,7 @@ class ApiClient:
         if body is None:
             return None
         stats.add(cache_hits=1)
-        return json.loads(body)
+        return parse(body)
 
     def _key(self, method: str, path: str, query: Query) -> CacheKey:
         """Everything that makes an answer: API URL, token, method, path and query."""
@@ -319,13 +321,21 @@ class ApiClient:
         cancel: threading.Event | None = None,
         budget: WaitBudget | None = None,
         abort: threading.Event | None = None,
+        parse_large: bool = True,
     ) -> tuple[Any, int]:
         """Like `get`, with the size of the body in bytes (what keeping the answer costs).
+
+        Args:
+            parse_large: False returns a large body unparsed, as the `mmap.mmap` it was read
+                into, for the caller to parse on the thread that reads it (`payload.Unparsed`
+                says why); its JSON is not checked here.
 
         Raises:
             The errors of `get`.
         """
-        request = Request("GET", path, self.base_url + path, _query(params))
+        request = Request(
+            "GET", path, self.base_url + path, _query(params), parse_large=parse_large
+        )
         if self._token is None:
             raise self._no_token(request)
         control = self._control(cancel, abort, budget)
@@ -338,7 +348,9 @@ class ApiClient:
             stats.add(cache_hits=1)
         if loaded.payload is not None:
             return loaded.payload, len(loaded.body)
-        return json.loads(loaded.body), len(loaded.body)
+        if not parse_large and isinstance(loaded.body, mmap.mmap):
+            return loaded.body, len(loaded.body)
+        return parse(loaded.body), len(loaded.body)
 
     def _control(
         self,

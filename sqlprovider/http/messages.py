@@ -4,7 +4,7 @@
 request to the whole `Reply`. The default one (`transport.HttpTransport`) speaks HTTP/1.1 over
 keep-alive connections; tests and recorders put their own in its place (`ApiClient.transport`).
 A transport raises `OSError` or `http.client.HTTPException` when no complete answer came, and
-the client maps those. Imports nothing from sqlprovider, and nothing that costs time to load.
+the client maps those. Imports `http.payload` (the body's type) and nothing that costs time to load.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from sqlprovider.http.payload import Body
 from sqlprovider.spec.record import Record
 
 __all__ = ["Outgoing", "Reply", "Transport"]
@@ -45,12 +46,13 @@ class Outgoing(Record):
 class Reply(Record):
     """A whole answer: status, headers (names in lower case, repeats joined by ``, ``), body.
 
-    The body is raw bytes already decoded from its content encoding.
+    The body is already decoded from its content encoding: bytes, or an anonymous mmap when it
+    is large (see `payload`).
     """
 
     status: int
     headers: Mapping[str, str]
-    body: bytes
+    body: Body
 
 
 class Transport(Protocol):
