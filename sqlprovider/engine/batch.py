@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 from sqlprovider.engine.fetch import Fetcher
-from sqlprovider.engine.pages import first_page
+from sqlprovider.engine.pages import call_pages, first_page
 from sqlprovider.engine.plan import Call, plan_calls
 from sqlprovider.engine.rows import dig
 from sqlprovider.engine.statement import Statement
@@ -40,7 +40,7 @@ def answer_from_list(
     wanted = {call.echo[key]: call for call in calls}
     first = fetcher.start(resource, listing, statement, 1)
     # No second read of page 1: a key shifted out of the pages read is confirmed by its get.
-    pages = fetcher.call_pages(resource, listing, first, statement, recheck=False)
+    pages = call_pages(fetcher, resource, listing, first, statement, recheck=False)
     for number, (records, body, _) in enumerate(pages, start=1):
         for record in records:
             call = wanted.pop(dig(record, column.path), None)

@@ -10,7 +10,7 @@ Imports `http`, `engine.*`, `spec` and `errors`.
 from __future__ import annotations
 
 import mmap
-from collections.abc import Generator, Hashable, Iterator
+from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from sqlprovider.engine.answers import MAX_PAGES
@@ -209,7 +209,7 @@ class Fetcher:
     ) -> Iterator[Page]:
         try:
             for call, first in zip(calls, firsts, strict=True):
-                yield from self.call_pages(resource, call, first, statement)
+                yield from call_pages(self, resource, call, first, statement)
         finally:
             for future in firsts:
                 future.cancel()
@@ -220,23 +220,11 @@ class Fetcher:
         produced = 0
         for call in calls:
             first = self.start(resource, call, statement, first_page(call))
-            for page in self.call_pages(resource, call, first, statement, window=1):
+            for page in call_pages(self, resource, call, first, statement, window=1):
                 yield page
                 produced += len(page[0])
                 if produced >= row_limit:
                     return
-
-    def call_pages(
-        self,
-        resource: Resource,
-        call: Call,
-        first: Future[Any],
-        statement: Statement,
-        window: int | None = None,
-        recheck: bool = True,
-    ) -> Generator[Page, None, None]:
-        """Every page of one call, starting from the future of its first (see `engine.pages`)."""
-        return call_pages(self, resource, call, first, statement, window, recheck)
 
     def fresh(self, resource: Resource, call: Call, statement: Statement, page: int) -> Future[Any]:
         """A second request for one page: its own memo entry, as the first read holds the other
