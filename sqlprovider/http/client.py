@@ -54,7 +54,7 @@ from sqlprovider.http.ratelimit import RateLimiter
 from sqlprovider.http.retry import RetryPolicy
 from sqlprovider.http.stats import RequestStats
 from sqlprovider.http.waits import WaitBudget, WaitTooLongError
-from sqlprovider.spec.record import Record
+from sqlprovider.spec.record import Record, replace
 
 __all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "ApiClient", "NotFoundError", "error_for"]
 
@@ -218,11 +218,26 @@ class ApiClient:
         """
         if self._token is None:
             return None
-        body = self._cache.peek(self._key("GET", path, _query(params)), self.cache_ttl)
+        key = self._key("GET", path, _query(params))
+        body = self._cache.peek(key, self.cache_ttl)
         if body is None:
             return None
+        try:
+            payload = parse(body)
+        except (ValueError, RecursionError):
+            self._forget_unchecked(key)
+            return None  # the caller sends the request, which judges the new answer
         stats.add(cache_hits=1)
-        return parse(body)
+        return payload
+
+    def _forget_unchecked(self, key: CacheKey) -> None:
+        """Drop a stored body that is not JSON.
+
+        A large body is stored before anyone parsed it (it is parsed on the thread that reads
+        the pages, see `payload.Unparsed`), so the cache can hold one the API broke off; the
+        first reader to find that out drops it, and the request is sent again.
+        """
+        self._cache.forget(key.__eq__)
 
     def _key(self, method: str, path: str, query: Query) -> CacheKey:
         """Everything that makes an answer: API URL, token, method, path and query."""
@@ -339,8 +354,9 @@ class ApiClient:
         if self._token is None:
             raise self._no_token(request)
         control = self._control(cancel, abort, budget)
+        key = self._key("GET", path, request.query)
         loaded = self._cache.fetch(
-            self._key("GET", path, request.query),
+            key,
             self.cache_ttl,
             lambda: self._load(request, stats, control),
         )
@@ -350,7 +366,14 @@ class ApiClient:
             return loaded.payload, len(loaded.body)
         if not parse_large and isinstance(loaded.body, mmap.mmap):
             return loaded.body, len(loaded.body)
-        return parse(loaded.body), len(loaded.body)
+        try:
+            return parse(loaded.body), len(loaded.body)
+        except (ValueError, RecursionError):
+            # A stored (or shared) large body nobody had checked: drop it, and send the request
+            # again, judged here like any other answer (retried, or a clear error).
+            self._forget_unchecked(key)
+            loaded = self._load(replace(request, parse_large=True), stats, control)
+            return loaded.payload, len(loaded.body)
 
     def _control(
         self,

@@ -21,7 +21,7 @@ from sqlprovider.errors import (
 from sqlprovider.sandbox import Faults, Sandbox
 
 from .faultcheck import QUERIES, problem, run
-from .helpers import UNLIMITED
+from .helpers import UNLIMITED, connect_to
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -183,3 +183,21 @@ def test_data_changing_between_pages_is_detected(
         assert "Run it again" in str(during.error)
     else:
         assert during.rows in (before.rows, after.rows), "rows from a list caught mid-change"
+
+
+def test_a_large_page_broken_off_is_not_kept_in_the_response_cache(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    # A page of 300 Droplets is past payload.LARGE, so it is stored before it is parsed.
+    sb = make_sandbox(seed=3, droplets=300, **UNLIMITED)
+    sql = "SELECT id, name FROM digitalocean.compute.droplets"
+    expected = run(sb, sql).rows
+    assert expected is not None
+    assert len(expected) == 300
+    sb.faults = Faults(schedule={1: "truncate"}, path_pattern=r"/v2/droplets$")
+    sb.clear_requests()
+    with connect_to(sb, cache_ttl=600.0, timeout=2.0, backoff=0.01) as con:
+        first = sorted(con.execute(sql).fetchall(), key=repr)
+        again = sorted(con.execute(sql).fetchall(), key=repr)
+    assert _faulted(sb) == 1
+    assert first == again == expected
