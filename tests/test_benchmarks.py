@@ -29,3 +29,15 @@ def test_the_sync_write_path_benchmark_matches_the_synced_layout() -> None:
         sys.modules.pop("sync_rows", None)
     # One version per row, then one per changed and one per added row (1% each).
     assert result["history_versions"] == result["expected_versions"] == 510
+
+
+def test_the_cached_rows_benchmark_reads_only_the_cache_and_keeps_every_row() -> None:
+    import cached_rows
+
+    try:
+        result = cached_rows._one_size(400, 1, lambda _line: None)
+    finally:
+        sys.modules.pop("cached_rows", None)
+    assert result["requests_after_warmup"] == 0
+    assert result["cache_hits"] == 2  # two pages of 200
+    assert result["memo_rows"] == result["rows"] == 400

@@ -177,8 +177,9 @@ class Connection:
         return collector.result(self._session.client.rate_limits)
 
     def clear_cache(self) -> int:
-        """Empty the response cache shared by this process; return how many entries it held."""
-        return int(self._session.client.cache.clear())
+        """Empty the response cache shared by this process (and the rows this connection built
+        from it); return how many answers it held."""
+        return int(self._session.clear_cache())
 
     @property
     def last_stats(self) -> dict[str, float]:

@@ -41,7 +41,7 @@ def answer_from_list(
     first = fetcher.start(resource, listing, statement, 1)
     # No second read of page 1: a key shifted out of the pages read is confirmed by its get.
     pages = call_pages(fetcher, resource, listing, first, statement, recheck=False)
-    for number, (records, body, _) in enumerate(pages, start=1):
+    for number, (records, body, _, _) in enumerate(pages, start=1):
         for record in records:
             call = wanted.pop(dig(record, column.path), None)
             if call is not None:

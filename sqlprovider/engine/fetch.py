@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlprovider.engine.answers import MAX_PAGES
 from sqlprovider.engine.estimate import MADE, PER_KEY, SKIPPED
-from sqlprovider.engine.pages import Page, call_pages, endpoint, first_page, interrupted
+from sqlprovider.engine.pages import (
+    FromCache,
+    Page,
+    call_pages,
+    endpoint,
+    first_page,
+    interrupted,
+)
 from sqlprovider.engine.plan import Call
 from sqlprovider.engine.statement import Statement
 from sqlprovider.errors import ApiError
@@ -111,16 +118,18 @@ class Fetcher:
                 return skipped
             # A fresh cached answer is parsed right here: a worker thread would only add a
             # hand-off (and contention for the GIL) to a scan that is pure computation.
-            payload = self.client.cached(call.path, query, stats=statement.stats)
+            hit = self.client.cached(call.path, query, stats=statement.stats)
             bounded = key if retain == "bounded" else None
-            if payload is None:
+            if hit is None:
                 if estimate is not None:
                     estimate.count(endpoint(call), 1, MADE)
                 return self.pool.submit(self._get, resource, call.path, query, statement, bounded)
             if bounded is not None:
                 statement.keep_in_flight_only(key)  # the response cache keeps it already
+            payload, stored = hit
             done: Future[Any] = Future()
-            done.set_result(payload)
+            # Only bytes key the rows memo: a large body's mmap is not hashable (and is rare).
+            done.set_result(FromCache(payload, stored if isinstance(stored, bytes) else None))
             return done
 
         future = statement.shared(key, submit, retain=retain)

@@ -146,7 +146,7 @@ def install_metadata(connection: apsw.Connection, session: Session, provider: Pr
     )
 
     def clear_cache(*_: Any) -> int:
-        return session.client.cache.clear()
+        return session.clear_cache()
 
     connection.create_scalar_function(
         "sqlprovider_cache_clear", clear_cache, 0, deterministic=False

@@ -45,9 +45,21 @@ if TYPE_CHECKING:
 #: per record, so two pages ahead never keep it waiting, and more would only wait in memory.
 PACED_WINDOW = 2
 
-#: One page ready for the cursor: (its records, the whole response body, echoed parameters).
+#: One page ready for the cursor: (its records, the whole response body, echoed parameters,
+#: the stored bytes when the response cache served it, else None: see `engine.rows_memo`).
 #: Pages rather than records travel through the generators: per-row overhead is the hot path.
-Page = tuple[list[dict[str, Any]], Any, dict[str, Any]]
+Page = tuple[list[dict[str, Any]], Any, dict[str, Any], bytes | None]
+
+
+class FromCache:
+    """What a request's future holds when the response cache answered: the parsed JSON and
+    the bytes it was parsed from."""
+
+    __slots__ = ("payload", "stored")
+
+    def __init__(self, payload: Any, stored: bytes | None) -> None:
+        self.payload = payload
+        self.stored = stored
 
 
 def first_page(call: Call) -> int | None:
@@ -69,10 +81,18 @@ def outcome(future: Future[Any]) -> Any:
 
     try:
         body = future.result()
-        # A large body was left for this thread to parse (see `http.payload`).
-        return body.value() if isinstance(body, Unparsed) else body
     except (CancelledError, InterruptedError) as exc:
         raise interrupted() from exc
+    if isinstance(body, FromCache):
+        return body.payload
+    # A large body was left for this thread to parse (see `http.payload`).
+    return body.value() if isinstance(body, Unparsed) else body
+
+
+def stored_bytes(future: Future[Any]) -> bytes | None:
+    """The cached bytes a finished request's answer was parsed from (None when fetched)."""
+    body = future.result()
+    return body.stored if isinstance(body, FromCache) else None
 
 
 def interrupted() -> OperationalError:
@@ -117,7 +137,7 @@ def call_pages(
         return
     records = records_of(body, call.method, call.path)
     check_keys(resource, call, records)
-    yield records, body, call.echo
+    yield records, body, call.echo, stored_bytes(first)
     if not call.method.paginated or call.page is not None:
         return
     total = total_of(resource, call, body, fetcher.pagination.total)
@@ -197,7 +217,7 @@ def _later_pages(
             check_keys(resource, call, records)
             identities.add(number, records)
             seen += len(records)
-            yield records, body, call.echo
+            yield records, body, call.echo, stored_bytes(future)
         if again is not None:
             _same_first_page(fetcher, resource, call, outcome(again), total, identities)
             again = None
@@ -250,13 +270,14 @@ def _follow_links(
                 resource, call, f"a next link on every one of {page} pages; the list never ends"
             )
         page += 1
-        body = outcome(fetcher.start(resource, call, statement, page))
+        future = fetcher.start(resource, call, statement, page)
+        body = outcome(future)
         records = records_of(body, call.method, call.path)
         if not records and isinstance(dig(body, next_link), str):
             raise bad_answer(resource, call, f"page {page} is empty yet links to a next page")
         check_keys(resource, call, records)
         identities.add(page, records)
-        yield records, body, call.echo
+        yield records, body, call.echo, stored_bytes(future)
 
 
 def _count_later_pages(

@@ -23,6 +23,7 @@ from sqlprovider.engine.account_streams import account_pages, split_account
 from sqlprovider.engine.estimate import Collector
 from sqlprovider.engine.join_windows import JoinWindows
 from sqlprovider.engine.machinery import Machinery
+from sqlprovider.engine.rows_memo import RowsMemo
 from sqlprovider.engine.statement import AccountFailure, Statement
 from sqlprovider.engine.vtable import ResourceModule, TableHost
 from sqlprovider.http import Account, ApiClient, Config
@@ -90,6 +91,14 @@ class Session:
         self.listeners: list[Callable[[Statement], None]] = []
         #: Set by `estimate()`: statements then count their keyed calls instead of sending them.
         self.estimating: Collector | None = None
+        #: Rows built from cached pages (see `engine.rows_memo`).
+        self.rows_memo = RowsMemo()
+
+    def clear_cache(self) -> int:
+        """Empty the process's response cache and this connection's rows built from it;
+        return how many answers the cache held."""
+        self.rows_memo.clear()
+        return self.client.cache.clear()
 
     @property
     def fetchers(self) -> dict[str, Fetcher]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     # BestIndex and Open), so registering the tables at connect stays cheap.
     from sqlprovider.engine.pages import Page
     from sqlprovider.engine.rows import RowBuilder
+    from sqlprovider.engine.rows_memo import RowsMemo
     from sqlprovider.engine.writer import Writer
     from sqlprovider.http import Account
 
@@ -59,6 +60,11 @@ class TableHost(Protocol):
         self, resource: Resource, names: Sequence[str], values: Sequence[Any]
     ) -> Iterator[tuple[str, Page]]:
         """The (account, page) pairs for one Filter call."""
+        ...
+
+    @property
+    def rows_memo(self) -> RowsMemo:
+        """The rows of cached pages, kept for later statements."""
         ...
 
 
@@ -278,9 +284,14 @@ class ResourceCursor:
         # An error propagates as is; the caller (DB-API, shell) stops the whole statement. A
         # failing nested key query must not stop the statement that ran it.
         self._row = None
-        for account, (records, body, echo) in self._pages:
+        build = self._build
+        for account, (records, body, echo, stored) in self._pages:
             self._account = account
-            self._rows = map(self._build, records, repeat(body), repeat(echo))
+            if stored is None:
+                self._rows = map(build, records, repeat(body), repeat(echo))
+            else:  # served by the response cache: its rows may be built already
+                memo = self._table.session.rows_memo
+                self._rows = iter(memo.rows(stored, build, records, body, echo))
             self._row = next(self._rows, None)
             if self._row is not None:
                 return

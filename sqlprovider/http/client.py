@@ -49,7 +49,7 @@ from sqlprovider.http.neterrors import (
     describe_transport_error,
     is_refused,
 )
-from sqlprovider.http.payload import parse
+from sqlprovider.http.payload import Body, parse
 from sqlprovider.http.ratelimit import RateLimiter
 from sqlprovider.http.retry import RetryPolicy
 from sqlprovider.http.stats import RequestStats
@@ -211,10 +211,13 @@ class ApiClient:
         if close is not None:
             close()
 
-    def cached(self, path: str, params: Mapping[str, str | int], *, stats: RequestStats) -> Any:
-        """The parsed body of `GET path?params` if the cache holds a fresh one, else None.
+    def cached(
+        self, path: str, params: Mapping[str, str | int], *, stats: RequestStats
+    ) -> tuple[Any, Body] | None:
+        """(parsed JSON, stored body) of `GET path?params` if the cache holds a fresh one.
 
-        Lets a caller skip a worker thread for answers it can have at once.
+        Lets a caller skip a worker thread for answers it can have at once, and know the bytes
+        an answer came from (the same bytes make the same rows, see `engine.rows_memo`).
         """
         if self._token is None:
             return None
@@ -228,7 +231,7 @@ class ApiClient:
             self._forget_unchecked(key)
             return None  # the caller sends the request, which judges the new answer
         stats.add(cache_hits=1)
-        return payload
+        return payload, body
 
     def _forget_unchecked(self, key: CacheKey) -> None:
         """Drop a stored body that is not JSON.
