@@ -42,13 +42,13 @@ failed statement, no 429 answer (counted by the client and by the sandbox), tota
 **(d) Cached rows.** `SELECT * FROM droplet_backup_policies` over 100,000 Droplets (500 pages),
 after a warm-up scan with a long `cache_ttl`, so no request is made: rows per second against the
 floor of plain Python doing the least possible with the same bytes (`json.loads` of the same
-page bodies and building the same 10-value tuples). The first cached scan builds every row and
-keeps the rows of each cached page (`engine/rows_memo.py`, keyed by the page's bytes, the
-columns read and the request); later scans still parse and check every page but reuse its rows.
-Target: later scans at least 0.6x of the floor; the first scan's time and what it keeps are in
-the breakdown line. Peak memory is the tracemalloc peak (Python allocations; SQLite's own are
-not traced) during a later cached scan at 10,000 and at 100,000 rows. Target: the larger run
-peaks at most 1.3x the smaller, i.e. rows stream instead of piling up.
+page bodies and building the same 10-value tuples). The rows of each page the cache keeps are
+kept from its first read (`engine/rows_memo.py`, keyed by the page's bytes, the columns read and
+the request), so a cached scan still parses and checks every page but builds no row. Target: at
+least 0.6x of the floor; the breakdown line shows a scan that has to build its rows, and what
+the memo keeps. Peak memory is the tracemalloc peak (Python allocations; SQLite's own are not
+traced) during the cached scan at 10,000 and at 100,000 rows. Target: the larger run peaks at
+most 1.3x the smaller, i.e. rows stream instead of piling up.
 
 **(e) Cold start.** Median wall time of a fresh `sqlprovider query "SELECT 1"` process against a
 fresh `python -c "import apsw"`, same interpreter, both measured in the same run (the apsw
@@ -108,7 +108,7 @@ CAUSES: dict[str, str] = {
         "took 1.06x of the bound."
     ),
     "d.rows_per_second": (
-        "Later cached scans reuse the rows built from each cached page, so what is left is "
+        "Cached scans reuse the rows built from each cached page, so what is left is "
         "parsing and checking the pages, paging and the apsw virtual-table protocol (the "
         "breakdown line: a bare vtable over ready tuples costs about 0.6 of the floor by "
         "itself). The ratio moves by about a tenth from run to run on this shared 2-CPU "

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlprovider.engine.answers import MAX_PAGES
 from sqlprovider.engine.estimate import MADE, PER_KEY, SKIPPED
 from sqlprovider.engine.pages import (
-    FromCache,
+    Cacheable,
     Page,
     call_pages,
     endpoint,
@@ -129,7 +129,7 @@ class Fetcher:
             payload, stored = hit
             done: Future[Any] = Future()
             # Only bytes key the rows memo: a large body's mmap is not hashable (and is rare).
-            done.set_result(FromCache(payload, stored if isinstance(stored, bytes) else None))
+            done.set_result(Cacheable(payload, stored if isinstance(stored, bytes) else None))
             return done
 
         future = statement.shared(key, submit, retain=retain)
@@ -166,7 +166,7 @@ class Fetcher:
         if statement.cancel.is_set():
             raise interrupted()
         try:
-            payload, size = self.client.get_sized(
+            payload, body = self.client.get_answer(
                 path,
                 query,
                 stats=statement.stats,
@@ -176,11 +176,14 @@ class Fetcher:
                 parse_large=not defer,
             )
             if bounded is not None:
-                statement.admit(bounded, size)
+                statement.admit(bounded, len(body))
             if isinstance(payload, mmap.mmap):
                 return Unparsed(
                     payload, lambda: self._get(resource, path, query, statement, defer=False)
                 )
+            if self.client.cache_ttl > 0 and isinstance(body, bytes):
+                # The response cache keeps these bytes: so may the rows built from them.
+                return Cacheable(payload, body)
             return payload
         except ApiError as exc:
             hint = resource.error_hints.get(exc.status or 0)

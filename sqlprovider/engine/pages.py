@@ -46,14 +46,14 @@ if TYPE_CHECKING:
 PACED_WINDOW = 2
 
 #: One page ready for the cursor: (its records, the whole response body, echoed parameters,
-#: the stored bytes when the response cache served it, else None: see `engine.rows_memo`).
+#: the bytes the response cache keeps for it, else None: see `engine.rows_memo`).
 #: Pages rather than records travel through the generators: per-row overhead is the hot path.
 Page = tuple[list[dict[str, Any]], Any, dict[str, Any], bytes | None]
 
 
-class FromCache:
-    """What a request's future holds when the response cache answered: the parsed JSON and
-    the bytes it was parsed from."""
+class Cacheable:
+    """What a request's future holds when the response cache keeps the answer (it served it,
+    or stores it for `cache_ttl`): the parsed JSON and the bytes it was parsed from."""
 
     __slots__ = ("payload", "stored")
 
@@ -83,16 +83,16 @@ def outcome(future: Future[Any]) -> Any:
         body = future.result()
     except (CancelledError, InterruptedError) as exc:
         raise interrupted() from exc
-    if isinstance(body, FromCache):
+    if isinstance(body, Cacheable):
         return body.payload
     # A large body was left for this thread to parse (see `http.payload`).
     return body.value() if isinstance(body, Unparsed) else body
 
 
 def stored_bytes(future: Future[Any]) -> bytes | None:
-    """The cached bytes a finished request's answer was parsed from (None when fetched)."""
+    """The bytes the response cache keeps for a finished request's answer (else None)."""
     body = future.result()
-    return body.stored if isinstance(body, FromCache) else None
+    return body.stored if isinstance(body, Cacheable) else None
 
 
 def interrupted() -> OperationalError:

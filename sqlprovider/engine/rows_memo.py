@@ -6,8 +6,9 @@ in docs/performance.md). The rows of a page are a pure function of the body's by
 builder (the resource and the columns the statement reads) and the parameters echoed into key
 columns, so they are kept under exactly that: the same bytes give the same rows whenever they
 were read, and a body the response cache no longer serves is never asked for. Only pages the
-response cache served are kept here (a fresh answer is rarely read twice), and never a page the
-builder refused: its error is raised again by the next read. The page checks (shape, totals,
+response cache keeps are kept here (with `cache_ttl` 0 no answer is read twice), from their
+first read on, and never a page the builder refused: its error is raised again by the next
+read. The page checks (shape, totals,
 repeated identities) still run on every read, as they judge how pages fit together.
 
 Bounded in rows, least recently used first out. Used on the connection's own thread only (apsw

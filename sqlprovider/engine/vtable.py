@@ -289,7 +289,7 @@ class ResourceCursor:
             self._account = account
             if stored is None:
                 self._rows = map(build, records, repeat(body), repeat(echo))
-            else:  # served by the response cache: its rows may be built already
+            else:  # the response cache keeps this page: its rows may be built already
                 memo = self._table.session.rows_memo
                 self._rows = iter(memo.rows(stored, build, records, body, echo))
             self._row = next(self._rows, None)

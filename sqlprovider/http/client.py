@@ -326,11 +326,11 @@ class ApiClient:
             InterruptedError: `cancel` was set while waiting, or `abort` while on the wire (the
                 late answer, if any, is dropped).
         """
-        return self.get_sized(path, params, stats=stats, cancel=cancel, budget=budget, abort=abort)[
-            0
-        ]
+        return self.get_answer(
+            path, params, stats=stats, cancel=cancel, budget=budget, abort=abort
+        )[0]
 
-    def get_sized(
+    def get_answer(
         self,
         path: str,
         params: Mapping[str, str | int],
@@ -340,8 +340,9 @@ class ApiClient:
         budget: WaitBudget | None = None,
         abort: threading.Event | None = None,
         parse_large: bool = True,
-    ) -> tuple[Any, int]:
-        """Like `get`, with the size of the body in bytes (what keeping the answer costs).
+    ) -> tuple[Any, Body]:
+        """Like `get`, with the body it was parsed from: its size is what keeping the answer
+        costs, and the same bytes make the same rows (`engine.rows_memo`).
 
         Args:
             parse_large: False returns a large body unparsed, as the `mmap.mmap` it was read
@@ -366,17 +367,17 @@ class ApiClient:
         if loaded.shared:
             stats.add(cache_hits=1)
         if loaded.payload is not None:
-            return loaded.payload, len(loaded.body)
+            return loaded.payload, loaded.body
         if not parse_large and isinstance(loaded.body, mmap.mmap):
-            return loaded.body, len(loaded.body)
+            return loaded.body, loaded.body
         try:
-            return parse(loaded.body), len(loaded.body)
+            return parse(loaded.body), loaded.body
         except (ValueError, RecursionError):
             # A stored (or shared) large body nobody had checked: drop it, and send the request
             # again, judged here like any other answer (retried, or a clear error).
             self._forget_unchecked(key)
             loaded = self._load(replace(request, parse_large=True), stats, control)
-            return loaded.payload, len(loaded.body)
+            return loaded.payload, loaded.body
 
     def _control(
         self,

@@ -27,10 +27,10 @@ def test_cached_rows_follow_the_bytes_the_cache_holds() -> None:
 
     with RawServer(listing) as server, hostile_connect(server, cache_ttl=600) as con:
         first = con.execute(BACKUPS_7).fetchall()
+        assert len(con.session.rows_memo) == 3, "the cache keeps the page: its rows are kept"
         again = con.execute(BACKUPS_7).fetchall()
         assert first == again == [(1,), (2,), (3,)]
         assert len(server.seen) == 1
-        assert len(con.session.rows_memo) == 3, "the second scan kept the rows it built"
         con.clear_cache()
         assert len(con.session.rows_memo) == 0, "clearing the cache lets its rows go too"
         fresh = con.execute(BACKUPS_7).fetchall()
@@ -41,6 +41,17 @@ def test_cached_rows_follow_the_bytes_the_cache_holds() -> None:
         assert len(con.session.rows_memo) == 0
         assert con.execute(BACKUPS_7).fetchall() == [(21,), (22,), (23,)]
         assert len(server.seen) == 3
+
+
+def test_without_a_cache_no_row_is_kept() -> None:
+    def listing(ex: Exchange) -> None:
+        ex.json({"backups": [{"id": 1}], "links": {}, "meta": {"total": 1}})
+
+    with RawServer(listing) as server, hostile_connect(server, cache_ttl=0) as con:
+        for _ in range(2):
+            assert con.execute(BACKUPS_7).fetchall() == [(1,)]
+        assert len(server.seen) == 2
+        assert len(con.session.rows_memo) == 0
 
 
 def test_the_same_bytes_for_two_keys_keep_each_key() -> None:
