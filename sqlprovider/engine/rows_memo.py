@@ -1,15 +1,15 @@
 """Rows built from a cached answer, kept for the next statement that reads the same bytes.
 
 With `cache_ttl` on, a dashboard or notebook asks the same lists again and again; each scan
-would parse the cached bodies and build every row anew, which is most of its time (figure (d)
-in docs/performance.md). The rows of a page are a pure function of the body's bytes, the
-builder (the resource and the columns the statement reads) and the parameters echoed into key
-columns, so they are kept under exactly that: the same bytes give the same rows whenever they
-were read, and a body the response cache no longer serves is never asked for. Only pages the
-response cache keeps are kept here (with `cache_ttl` 0 no answer is read twice), from their
-first read on, and never a page the builder refused: its error is raised again by the next
-read. The page checks (shape, totals,
-repeated identities) still run on every read, as they judge how pages fit together.
+would parse the cached bodies and build every row anew, and building is most of its time
+(figure (d) in docs/performance.md). The rows of a page are a pure function of the body's
+bytes, the builder (the resource and the columns the statement reads) and the parameters
+echoed into key columns, so they are kept under exactly that: the same bytes give the same rows
+whenever they were read. Rows are looked up only for a page the response cache has just served
+or stored (with `cache_ttl` 0 no answer is read twice, and nothing is kept), so its TTL decides
+which bytes are read, as before. A page the builder refused is never kept: its error is raised
+again by the next read. The page checks (shape, totals, repeated identities) still run on every
+read, as they judge how the pages of one read fit together.
 
 Bounded in rows, least recently used first out. Used on the connection's own thread only (apsw
 runs one statement step at a time per connection). Imports `engine.rows` for its types only.
