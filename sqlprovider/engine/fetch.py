@@ -128,8 +128,7 @@ class Fetcher:
                 statement.keep_in_flight_only(key)  # the response cache keeps it already
             payload, stored = hit
             done: Future[Any] = Future()
-            # Only bytes key the rows memo: a large body's mmap is not hashable (and is rare).
-            done.set_result(Cacheable(payload, stored if isinstance(stored, bytes) else None))
+            done.set_result(Cacheable(payload, stored))
             return done
 
         future = statement.shared(key, submit, retain=retain)
@@ -181,8 +180,9 @@ class Fetcher:
                 return Unparsed(
                     payload, lambda: self._get(resource, path, query, statement, defer=False)
                 )
-            if self.client.cache_ttl > 0 and isinstance(body, bytes):
-                # The response cache keeps these bytes: so may the rows built from them.
+            if defer and self.client.cache_ttl > 0 and isinstance(body, bytes):
+                # The response cache keeps these bytes: so may the rows built from them. (Not
+                # for `Unparsed`'s reload, which stands in for a parsed payload.)
                 return Cacheable(payload, body)
             return payload
         except ApiError as exc:

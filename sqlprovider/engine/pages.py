@@ -33,7 +33,7 @@ from sqlprovider.engine.plan import Call
 from sqlprovider.engine.rows import dig, records_of
 from sqlprovider.engine.statement import Statement
 from sqlprovider.errors import ApiError, OperationalError
-from sqlprovider.http.payload import Unparsed
+from sqlprovider.http.payload import Body, Unparsed
 from sqlprovider.spec import Resource
 
 if TYPE_CHECKING:
@@ -53,13 +53,17 @@ Page = tuple[list[dict[str, Any]], Any, dict[str, Any], bytes | None]
 
 class Cacheable:
     """What a request's future holds when the response cache keeps the answer (it served it,
-    or stores it for `cache_ttl`): the parsed JSON and the bytes it was parsed from."""
+    or stores it for `cache_ttl`): the parsed JSON and the bytes it was parsed from.
+
+    Only bytes key the rows memo: a large body's mmap is not hashable (and is rare), so it
+    is kept as None.
+    """
 
     __slots__ = ("payload", "stored")
 
-    def __init__(self, payload: Any, stored: bytes | None) -> None:
+    def __init__(self, payload: Any, stored: Body) -> None:
         self.payload = payload
-        self.stored = stored
+        self.stored = stored if isinstance(stored, bytes) else None
 
 
 def first_page(call: Call) -> int | None:

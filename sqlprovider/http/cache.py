@@ -90,10 +90,11 @@ class ResponseCache:
                 self._in_flight.pop(key, None)
         mine.set_result(loaded)
         if ttl > 0:
-            self._store(key, loaded.body)
+            self.store(key, loaded.body)
         return loaded
 
-    def _store(self, key: CacheKey, body: Body) -> None:
+    def store(self, key: CacheKey, body: Body) -> None:
+        """Keep `body` as the answer for `key` (replacing any), the oldest going past the bound."""
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:

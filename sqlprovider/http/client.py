@@ -377,6 +377,8 @@ class ApiClient:
             # again, judged here like any other answer (retried, or a clear error).
             self._forget_unchecked(key)
             loaded = self._load(replace(request, parse_large=True), stats, control)
+            if self.cache_ttl > 0:  # judged and parsed: the answer the cache lacked
+                self._cache.store(key, loaded.body)
             return loaded.payload, loaded.body
 
     def _control(

@@ -76,3 +76,20 @@ def test_a_cached_answer_sqlite_cannot_hold_fails_on_every_read() -> None:
                 con.execute(f"SELECT id FROM {BACKUPS} WHERE droplet_id = 7").fetchall()
         assert len(server.seen) == 1, "the later reads came from the response cache"
         assert len(con.session.rows_memo) == 0
+
+
+def test_a_large_answer_that_is_not_json_is_sent_again_and_its_retry_read_as_usual() -> None:
+    # The first answer is large enough to be parsed on the cursor's thread (and stored first);
+    # found broken there, it is asked for again, and the small answer that comes back is the page.
+    answers = itertools.count()
+
+    def broken_then_small(ex: Exchange) -> None:
+        if next(answers) == 0:
+            ex.reply(200, b'{"backups": [' + b" " * (256 * 1024))
+        else:
+            ex.json({"backups": [{"id": 4}], "links": {}, "meta": {"total": 1}})
+
+    with RawServer(broken_then_small) as server, hostile_connect(server, cache_ttl=600) as con:
+        assert con.execute(BACKUPS_7).fetchall() == [(4,)]
+        assert con.execute(BACKUPS_7).fetchall() == [(4,)]
+        assert len(server.seen) == 2
